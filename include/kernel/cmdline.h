@@ -1,8 +1,10 @@
 /*
  * cmdline.h - reading the kernel command line, pure.
  *
- * GRUB and QEMU -kernel both hand over "IMAGE-PATH arg arg ...": the first
- * word is the path of the kernel image and is skipped.  Arguments are words
+ * QEMU -kernel hands over "IMAGE-PATH arg arg ...", GRUB 2 only "arg arg
+ * ..." (measured: GRUB 2.06 passes "" when there are no arguments).  So a
+ * first word that is a path (holds a '/' and no '=') is skipped; any other
+ * first word is an argument.  Arguments are words
  * ("selftest") or key=value pairs ("trace=pmm,heap").
  */
 #ifndef KERNEL_CMDLINE_H

@@ -4,10 +4,12 @@
  * The command line is read in place, word by word, every time it is asked
  * about; it is short and asked about a handful of times at boot, so there is
  * nothing to gain from copying or indexing it.  Words are separated by
- * spaces and tabs.  The loaders put the kernel image path first:
+ * spaces and tabs.  QEMU -kernel puts the kernel image path first, GRUB 2
+ * does not, so the first word is skipped only when it is a path:
  *
  *     "/boot/kernel-v.elf selftest trace=pmm,heap"
  *      ^ skipped          ^ flag   ^ key=value, value is a comma list
+ *     "selftest trace=pmm"           (GRUB 2: nothing skipped)
  *
  * Quotes have no meaning here (GRUB passes them through unchanged and no
  * option of this kernel needs a space in its value).
@@ -37,12 +39,18 @@ static size_t next_word(const char **p)
     return n;
 }
 
-/* Points at the first argument after the image path. */
+/* Points at the first argument: past the first word when that word is an
+ * image path (has a '/', no '='). */
 static const char *first_arg(const char *cmdline)
 {
     const char *p = cmdline;
-    p += next_word(&p);
-    return p;
+    size_t n = next_word(&p);
+    bool slash = false, equals = false;
+    for (size_t i = 0; i < n; i++) {
+        slash |= p[i] == '/';
+        equals |= p[i] == '=';
+    }
+    return slash && !equals ? p + n : p;
 }
 
 /* Copies n characters of src into out as a string cut to size - 1. */

@@ -10,6 +10,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/config.h"
 #include "kernel/console.h"
+#include "kernel/format.h"
 #include "kernel/interrupts.h"
 #include "kernel/keyboard.h"
 #include "kernel/kstring.h"
@@ -34,11 +35,13 @@ NORETURN void kmain(uint32_t magic, const struct multiboot_info *mbi);
  * wraps to the next row by itself); one plain line on serial. */
 static void banner(void)
 {
+    char title[VGA_COLS + 1];
+    int n = ksnprintf(title, sizeof(title), " Kernel-V %s   a kernel about memory", KV_VERSION);
     uint8_t saved = console_attr();
     console_set_attr(vga_attr(VGA_WHITE, VGA_BLUE));
-    kprintf_to(CONSOLE_TO_VGA, " Kernel-V %-8s a kernel about memory%*s", KV_VERSION, 33, "");
+    kprintf_to(CONSOLE_TO_VGA, "%s%*s", title, VGA_COLS - n, "");
     console_set_attr(saved);
-    kprintf_to(CONSOLE_TO_SERIAL, "Kernel-V %s: a kernel about memory\n", KV_VERSION);
+    kprintf_to(CONSOLE_TO_SERIAL, "%s\n", title + 1);
 }
 
 /* Copy the command line out of boot-loader memory (it lies wherever the

@@ -14,7 +14,7 @@
  * Integer conversions work on uint64_t.  On i686 the divisions by 10 become
  * calls to libgcc's __udivdi3, which the kernel links; octal and hex use
  * shifts.  There is no floating point anywhere: the kernel is built with
- * -mno-80387 -mno-sse, and format_size computes its one decimal with
+ * -mno-80387 -mno-sse; format_size.c computes its one decimal with
  * integers.
  *
  * Where this formatter deliberately differs from a C library:
@@ -150,8 +150,8 @@ static void emit_integer(struct out *o, const struct spec *s, uint64_t value,
         zeros = 1;
 
     int plen = (int)strlen(prefix);
-    int total = plen + zeros + nd;
-    int pad = (s->width > total) ? s->width - total : 0;
+    int64_t total = (int64_t)plen + zeros + nd; /* prec near INT_MAX: no wrap */
+    int pad = (s->width > total) ? (int)(s->width - total) : 0;
 
     /* The '0' flag turns padding into leading zeros, unless '-' is given or
      * a precision already fixes the digit count (C99 7.19.6.1). */
@@ -185,29 +185,22 @@ static void emit_text(struct out *o, const struct spec *s, const char *str, size
         put_repeat(o, ' ', pad);
 }
 
-/* Reads the length modifier, if any. */
+/* Reads the length modifier, if any ("hh" and "ll" are two letters). */
 static int parse_length(const char **p)
 {
-    switch (**p) {
-    case 'h':
-        (*p)++;
-        if (**p == 'h') {
-            (*p)++;
-            return LEN_HH;
-        }
-        return LEN_H;
-    case 'l':
-        (*p)++;
-        if (**p == 'l') {
-            (*p)++;
-            return LEN_LL;
-        }
-        return LEN_L;
-    case 'z': (*p)++; return LEN_Z;
-    case 't': (*p)++; return LEN_T;
-    case 'j': (*p)++; return LEN_J;
+    const char *q = *p;
+    int len;
+
+    switch (*q) {
+    case 'h': len = (q[1] == 'h') ? LEN_HH : LEN_H; break;
+    case 'l': len = (q[1] == 'l') ? LEN_LL : LEN_L; break;
+    case 'z': len = LEN_Z; break;
+    case 't': len = LEN_T; break;
+    case 'j': len = LEN_J; break;
     default:  return LEN_NONE;
     }
+    *p = q + ((len == LEN_HH || len == LEN_LL) ? 2 : 1);
+    return len;
 }
 
 /*
@@ -220,19 +213,15 @@ static const char *convert(struct out *o, const char *start, va_list *ap)
     const char *p = start + 1;
     struct spec s = { .prec = -1 };
 
-    for (;; p++) {
-        if (*p == '-')
-            s.left = true;
-        else if (*p == '0')
-            s.zero = true;
-        else if (*p == '+')
-            s.plus = true;
-        else if (*p == ' ')
-            s.space = true;
-        else if (*p == '#')
-            s.alt = true;
-        else
-            break;
+    for (bool flag = true; flag; p += flag) {
+        switch (*p) {
+        case '-': s.left = true; break;
+        case '0': s.zero = true; break;
+        case '+': s.plus = true; break;
+        case ' ': s.space = true; break;
+        case '#': s.alt = true; break;
+        default:  flag = false; break;
+        }
     }
 
     if (*p == '*') {
@@ -287,33 +276,24 @@ static const char *convert(struct out *o, const char *start, va_list *ap)
         return p + 1;
     }
     case 'p':
+    case 'c':
+    case 's':
         if (s.length != LEN_NONE)
-            break;
-        {
+            break; /* %lc and %ls are wide characters: not supported */
+        if (conv == 'p') {
             uintptr_t v = (uintptr_t)va_arg(*ap, void *);
             struct spec ps = { .left = s.left, .width = s.width, .prec = 8 };
             emit_integer(o, &ps, v, 16, false, "0x");
-        }
-        return p + 1;
-    case 'c':
-        if (s.length != LEN_NONE)
-            break;
-        {
+        } else if (conv == 'c') {
             char c = (char)va_arg(*ap, int);
             emit_text(o, &s, &c, 1);
-        }
-        return p + 1;
-    case 's':
-        if (s.length != LEN_NONE)
-            break;
-        {
+        } else {
             const char *str = va_arg(*ap, const char *);
             if (str == NULL)
                 str = "(null)";
             /* With a precision the string need not be NUL-terminated
              * within it, so never read past the precision. */
-            size_t len = (s.prec >= 0) ? strnlen(str, (size_t)s.prec) : strlen(str);
-            emit_text(o, &s, str, len);
+            emit_text(o, &s, str, (s.prec >= 0) ? strnlen(str, (size_t)s.prec) : strlen(str));
         }
         return p + 1;
     case '%':
@@ -383,39 +363,4 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...)
     int n = kvsnprintf(buf, size, fmt, ap);
     va_end(ap);
     return n;
-}
-
-/*
- * format_size - picks the largest binary unit the value reaches, then adds
- * one decimal rounded to nearest (halves round up).  The remainder below
- * the unit is < 2^40, so remainder * 10 stays far below 2^64 even for
- * 2^64 - 1.  Rounding may carry into the whole part ("1023.96 KiB"); when
- * that reaches 1024 the next unit up is used ("1.0 MiB").
- */
-int format_size(char *buf, size_t size, uint64_t bytes)
-{
-    static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-    unsigned u = 0;
-
-    while (u + 1 < ARRAY_SIZE(units) && (bytes >> (10 * (u + 1))) != 0)
-        u++;
-    if (u == 0)
-        return ksnprintf(buf, size, "%u B", (unsigned)bytes);
-
-    unsigned shift = 10 * u;
-    uint64_t whole = bytes >> shift;
-    uint64_t rem = bytes & (((uint64_t)1 << shift) - 1);
-    if (rem == 0)
-        return ksnprintf(buf, size, "%llu %s", (unsigned long long)whole, units[u]);
-
-    unsigned tenth = (unsigned)((rem * 10 + ((uint64_t)1 << (shift - 1))) >> shift);
-    if (tenth == 10) {
-        whole++;
-        tenth = 0;
-        if (whole == 1024 && u + 1 < ARRAY_SIZE(units)) {
-            whole = 1;
-            u++;
-        }
-    }
-    return ksnprintf(buf, size, "%llu.%u %s", (unsigned long long)whole, tenth, units[u]);
 }

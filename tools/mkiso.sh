@@ -9,9 +9,10 @@ out=$2
 args=${3:-}
 work=$(mktemp -d "${TMPDIR:-/tmp}/kv-iso.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
-mkdir -p "$work/boot/grub"
-cp "$kernel" "$work/boot/kernel.elf"
-cat > "$work/boot/grub/grub.cfg" <<CFG
+tree="$work/iso" # what goes on the disc; the log stays outside it
+mkdir -p "$tree/boot/grub"
+cp "$kernel" "$tree/boot/kernel.elf"
+cat > "$tree/boot/grub/grub.cfg" <<CFG
 set timeout=0
 set default=0
 menuentry "Kernel-V" {
@@ -24,7 +25,7 @@ menuentry "Kernel-V (in-kernel self-tests)" {
 }
 CFG
 # grub-mkrescue prints progress on stderr; keep it quiet unless it fails.
-if ! grub-mkrescue -o "$out" "$work" > "$work/log" 2>&1; then
+if ! grub-mkrescue -o "$out" "$tree" > "$work/log" 2>&1; then
     cat "$work/log" >&2
     exit 1
 fi

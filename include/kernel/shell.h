@@ -67,5 +67,7 @@ NORETURN void shell_run(void);
  * and src/shell/cmd_system.c. */
 void builtins_register(void);
 void system_commands_register(void);
+/* Commands of the memory subsystem's views (src/shell/cmd_*.c). */
+void memmap_commands_register(void);
 
 #endif

@@ -15,6 +15,10 @@
 #include "kernel/x86.h"
 
 static unsigned cur_row, cur_col;
+/* Set after a character lands in the last column: the line wraps only when
+ * another printable character follows (as VT100 terminals do), so a line
+ * of exactly 80 characters followed by '\n' leaves no blank row. */
+static bool wrap_pending;
 static unsigned top_row;
 static uint8_t attr = VGA_DEFAULT_ATTR;
 
@@ -30,6 +34,7 @@ void console_clear(void)
         vga_fill_row(r, 0, attr);
     cur_row = top_row;
     cur_col = 0;
+    wrap_pending = false;
     vga_set_cursor(cur_row, cur_col);
 }
 
@@ -40,6 +45,7 @@ void console_scroll(void)
 
 static void newline(void)
 {
+    wrap_pending = false;
     cur_col = 0;
     if (++cur_row >= VGA_ROWS) {
         console_scroll();
@@ -54,23 +60,34 @@ static void vga_putc(char c)
         newline();
         break;
     case '\r':
+        wrap_pending = false;
         cur_col = 0;
         break;
     case '\t':
+        if (wrap_pending)
+            newline();
         do
             vga_put(cur_row, cur_col++, ' ', attr);
         while (cur_col % 8 && cur_col < VGA_COLS);
-        if (cur_col >= VGA_COLS)
-            newline();
+        if (cur_col >= VGA_COLS) {
+            cur_col = VGA_COLS - 1;
+            wrap_pending = true;
+        }
         break;
     case '\b':
-        if (cur_col > 0)
+        if (wrap_pending)
+            wrap_pending = false;
+        else if (cur_col > 0)
             cur_col--;
         break;
     default:
-        vga_put(cur_row, cur_col, c, attr);
-        if (++cur_col >= VGA_COLS)
+        if (wrap_pending)
             newline();
+        vga_put(cur_row, cur_col, c, attr);
+        if (cur_col + 1 < VGA_COLS)
+            cur_col++;
+        else
+            wrap_pending = true;
     }
 }
 
@@ -161,14 +178,17 @@ uint8_t console_attr(void)
     return attr;
 }
 
+/* Where the next character will go (the row below when a wrap is
+ * pending; it may be VGA_ROWS, past the bottom, until something scrolls). */
 void console_get_cursor(unsigned *row, unsigned *col)
 {
-    *row = cur_row;
-    *col = cur_col;
+    *row = wrap_pending ? cur_row + 1 : cur_row;
+    *col = wrap_pending ? 0 : cur_col;
 }
 
 void console_set_cursor(unsigned row, unsigned col)
 {
+    wrap_pending = false;
     cur_row = row < top_row ? top_row : row >= VGA_ROWS ? VGA_ROWS - 1 : row;
     cur_col = col >= VGA_COLS ? VGA_COLS - 1 : col;
     vga_set_cursor(cur_row, cur_col);

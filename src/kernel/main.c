@@ -15,6 +15,7 @@
 #include "kernel/keyboard.h"
 #include "kernel/kstring.h"
 #include "kernel/log.h"
+#include "kernel/memmap.h"
 #include "kernel/multiboot.h"
 #include "kernel/panic.h"
 #include "kernel/selftest.h"
@@ -22,6 +23,7 @@
 #include "kernel/shell.h"
 #include "kernel/timer.h"
 #include "kernel/vga.h"
+#include "kernel/viz.h"
 #include "kernel/x86.h"
 
 #define CMDLINE_MAX 256
@@ -79,6 +81,7 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
         panic("not started by a Multiboot boot loader (EAX=0x%08x, expected 0x%08x)", magic,
               MULTIBOOT_BOOTLOADER_MAGIC);
     save_cmdline(mbi);
+    memmap_init(mbi); /* copies the map out of boot-loader memory */
 
     interrupts_init();
     timer_init();
@@ -93,12 +96,14 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
         log_info("boot", "memory: %u KiB below 1 MiB, %u KiB above", mbi->mem_lower,
                  mbi->mem_upper);
     apply_trace_option();
+    viz_memmap_table();
     log_info("cpu", "GDT, IDT (32 exceptions, 16 IRQs), PIC remapped to 32-47, "
                     "timer at %u Hz",
              PIT_HZ);
 
     builtins_register();
     system_commands_register();
+    memmap_commands_register();
     core_selftests_register();
 
     if (cmdline_has_flag(cmdline, "selftest")) {

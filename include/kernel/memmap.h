@@ -71,7 +71,9 @@ struct memmap_sanitize_report {
  * (normalised) type of the highest-priority entry covering it (unknown
  * types become MEM_RESERVED); bytes no entry covered stay uncovered.  An
  * entry whose end passes 2^64 (base + length > 2^64) is dropped and
- * counted.  Returns 0, or MEMMAP_ERR_CAPACITY if the result needs more
+ * counted.  (One exception to "merged": a map covering all 2^64 bytes with
+ * one type comes out as two touching regions, since a length of 2^64 does
+ * not fit in 64 bits.)  Returns 0, or MEMMAP_ERR_CAPACITY if the result needs more
  * than `capacity` entries (then regions and *count are left as they
  * were).  Running it twice changes nothing.  report may be NULL.
  */
@@ -124,9 +126,11 @@ const struct mem_region *memmap_find(const struct mem_region *regions, size_t co
 
 /* What sanitizing did to one raw entry (for `memmap raw`). */
 enum memmap_fate {
-    MEMMAP_KEPT,            /* it is one region of the clean map, as given */
+    MEMMAP_KEPT,            /* it is one region of the clean map, as given
+                               (an identical duplicate is kept too) */
     MEMMAP_MERGED,          /* all its bytes kept its type, inside a larger
-                               clean region (neighbours/duplicates joined) */
+                               clean region (touching or overlapping entries
+                               of its type joined) */
     MEMMAP_TRIMMED,         /* a higher-priority entry took some of its
                                bytes: `kept_bytes` remain in `pieces` parts */
     MEMMAP_DROPPED_COVERED, /* a higher-priority entry took every byte */
@@ -146,9 +150,6 @@ struct memmap_explanation {
 /* memmap_explain - explain raw[i] against the sanitized map clean. */
 void memmap_explain(const struct mem_region *raw, size_t i, const struct mem_region *clean,
                     size_t clean_count, struct memmap_explanation *out);
-
-/* memmap_fate_name - "kept", "merged", "trimmed", "dropped", ... */
-const char *memmap_fate_name(enum memmap_fate fate);
 
 /* ---- Kernel glue (src/memory/memmap_boot.c) ----------------------------- */
 

@@ -185,17 +185,3 @@ void memmap_explain(const struct mem_region *raw, size_t i, const struct mem_reg
     }
     *out = x;
 }
-
-/* memmap_fate_name - see memmap.h. */
-const char *memmap_fate_name(enum memmap_fate fate)
-{
-    switch (fate) {
-    case MEMMAP_KEPT:            return "kept";
-    case MEMMAP_MERGED:          return "merged";
-    case MEMMAP_TRIMMED:         return "trimmed";
-    case MEMMAP_DROPPED_COVERED: return "dropped (covered)";
-    case MEMMAP_DROPPED_ZERO:    return "dropped (empty)";
-    case MEMMAP_DROPPED_WRAP:    return "dropped (wraps)";
-    default:                     return "unknown";
-    }
-}

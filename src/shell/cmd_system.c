@@ -64,7 +64,9 @@ static int cmd_trace(int argc, char **argv)
     return CMD_OK;
 }
 
-static volatile int zero;
+/* Volatile so the compiler cannot see the values: with a constant 1 as the
+ * dividend GCC turns 1 / x into a compare, and no division happens. */
+static volatile int zero, one = 1;
 
 static int cmd_crash(int argc, char **argv)
 {
@@ -73,7 +75,7 @@ static int cmd_crash(int argc, char **argv)
     if (strcmp(kind, "ud2") == 0) {
         cpu_ud2();
     } else if (strcmp(kind, "div0") == 0) {
-        volatile int r = 1 / zero;
+        volatile int r = one / zero;
         (void)r;
     } else if (strcmp(kind, "gpf") == 0) {
         load_ds(0x1234); /* a selector past the end of the GDT */

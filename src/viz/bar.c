@@ -104,8 +104,9 @@ void viz_short_addr(char *buf, size_t size, uint64_t addr)
         ksnprintf(buf, size, "0");
     else if (a % GIB(1) == 0)
         ksnprintf(buf, size, "%lluG", a / GIB(1));
-    else if (a % (GIB(1) / 2) == 0)
-        ksnprintf(buf, size, "%llu.5G", a / GIB(1));
+    else if (a > GIB(1) && a % (GIB(1) / 4) == 0) /* 1.25G, 1.5G, 2.75G */
+        ksnprintf(buf, size, "%llu.%lluG", a / GIB(1),
+                  (a % GIB(1)) / (GIB(1) / 4) == 2 ? 5ull : (a % GIB(1)) / (GIB(1) / 4) * 25);
     else if (a % MIB(1) == 0)
         ksnprintf(buf, size, "%lluM", a / MIB(1));
     else if (a % 1024 == 0)

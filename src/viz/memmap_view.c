@@ -9,6 +9,7 @@
  */
 #include "kernel/console.h"
 #include "kernel/format.h"
+#include "kernel/kstring.h"
 #include "kernel/memmap.h"
 #include "kernel/vga.h"
 #include "kernel/viz.h"
@@ -183,6 +184,21 @@ void viz_memmap_raw(void)
 
 #define BAR_CELLS VGA_COLS
 
+/* Write the label of addr into ticks at column at (pulled left to fit),
+ * unless it would touch a label already there. */
+static void place_tick(char *ticks, unsigned at, uint64_t addr)
+{
+    char label[16];
+    viz_short_addr(label, sizeof(label), addr);
+    unsigned len = (unsigned)strlen(label);
+    if (at + len > BAR_CELLS)
+        at = BAR_CELLS - len;
+    for (unsigned k = at > 0 ? at - 1 : 0; k < at + len + 1 && k < BAR_CELLS; k++)
+        if (ticks[k] != ' ')
+            return;
+    memcpy(ticks + at, label, len);
+}
+
 static void draw_bar(const struct mem_region *r, size_t n, uint64_t start, uint64_t end,
                      const char *title)
 {
@@ -215,38 +231,30 @@ static void draw_bar(const struct mem_region *r, size_t n, uint64_t start, uint6
     letters[BAR_CELLS + 1] = '\0';
     console_write_to(CONSOLE_TO_SERIAL, letters, BAR_CELLS + 1);
 
-    /* Ticks: labels at the start, quarters and end. */
+    /* Ticks: 4G first (where the 32-bit reach ends), then the start, the
+     * quarters and the end wherever they do not collide with a label. */
     char ticks[BAR_CELLS + 1];
     for (unsigned i = 0; i < BAR_CELLS; i++)
         ticks[i] = ' ';
     ticks[BAR_CELLS] = '\0';
-    for (unsigned q = 0; q <= 4; q++) {
-        char label[16];
-        uint64_t addr = start + (end - start) / 4 * q;
-        if (q == 4)
-            addr = end;
-        viz_short_addr(label, sizeof(label), addr);
-        size_t len = 0;
-        while (label[len])
-            len++;
-        unsigned at = q * (BAR_CELLS / 4);
-        if (at + len > BAR_CELLS)
-            at = BAR_CELLS - (unsigned)len;
-        if (q > 0 && ticks[at - 1] != ' ')
-            continue; /* would run into the previous label */
-        for (size_t k = 0; k < len; k++)
-            ticks[at + k] = label[k];
-    }
+    uint64_t width = (end - start + BAR_CELLS - 1) / BAR_CELLS;
+    if (start < FOUR_GIB && end > FOUR_GIB)
+        place_tick(ticks, (unsigned)((FOUR_GIB - start) / width), FOUR_GIB);
+    for (unsigned q = 0; q <= 4; q++)
+        place_tick(ticks, q * (BAR_CELLS / 4), q == 4 ? end : start + (end - start) / 4 * q);
     kprintf("%s\n", ticks);
 }
 
-/* Round up to the next power of two (for a tidy bar end); saturates. */
-static uint64_t round_up_pow2(uint64_t v)
+/* A tidy end for a bar: the next power of two up to 1 GiB, the next whole
+ * GiB above (so 5 GiB of map gives a 0-6G bar, not 0-8G); saturates. */
+static uint64_t tidy_end(uint64_t v)
 {
-    uint64_t p = 1;
-    while (p < v && p < (1ull << 63))
-        p <<= 1;
-    return p < v ? v : p;
+    uint64_t t;
+    if (v > GIB(1))
+        return align_up_u64(v, GIB(1), &t) ? t : v;
+    for (t = 1; t < v; t <<= 1)
+        ;
+    return t;
 }
 
 void viz_memmap_bar(void)
@@ -259,10 +267,10 @@ void viz_memmap_bar(void)
     }
     const struct memmap_summary *s = memmap_get_summary();
     uint64_t top = last_byte(&r[n - 1]);
-    top = top == UINT64_MAX ? top : round_up_pow2(top + 1);
+    top = top == UINT64_MAX ? top : tidy_end(top + 1);
     draw_bar(r, n, 0, top, "The whole physical address space");
     if (s->usable_end_below_4g > MIB(1))
-        draw_bar(r, n, 0, round_up_pow2(s->usable_end_below_4g), "Where the RAM is");
+        draw_bar(r, n, 0, tidy_end(s->usable_end_below_4g), "Where the RAM is");
     draw_bar(r, n, 0, MIB(1), "The first MiB (real-mode memory, VGA, BIOS)");
 
     static const uint32_t legend[] = {MEM_AVAILABLE, MEM_RESERVED, MEM_ACPI_RECLAIMABLE,

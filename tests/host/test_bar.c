@@ -79,6 +79,12 @@ static void test_labels(void)
     CHECK_STR_EQ(b, "4G");
     viz_short_addr(b, sizeof(b), 0x60000000ull);
     CHECK_STR_EQ(b, "1.5G");
+    viz_short_addr(b, sizeof(b), 0x90000000ull);
+    CHECK_STR_EQ(b, "2.25G");
+    viz_short_addr(b, sizeof(b), 0xb0000000ull);
+    CHECK_STR_EQ(b, "2.75G");
+    viz_short_addr(b, sizeof(b), 0x20000000ull);
+    CHECK_STR_EQ(b, "512M"); /* not "0.5G" */
     viz_short_addr(b, sizeof(b), 0x8000000);
     CHECK_STR_EQ(b, "128M");
     viz_short_addr(b, sizeof(b), 0xa0000);

@@ -94,12 +94,6 @@ static void test_types(void)
     CHECK_STR_EQ(memmap_type_name(UN), "unusable");
     CHECK_STR_EQ(memmap_type_name(0), "unknown");
     CHECK_STR_EQ(memmap_type_name(7), "unknown");
-    CHECK_STR_EQ(memmap_fate_name(MEMMAP_KEPT), "kept");
-    CHECK_STR_EQ(memmap_fate_name(MEMMAP_MERGED), "merged");
-    CHECK_STR_EQ(memmap_fate_name(MEMMAP_TRIMMED), "trimmed");
-    CHECK_STR_EQ(memmap_fate_name(MEMMAP_DROPPED_COVERED), "dropped (covered)");
-    CHECK_STR_EQ(memmap_fate_name(MEMMAP_DROPPED_ZERO), "dropped (empty)");
-    CHECK_STR_EQ(memmap_fate_name(MEMMAP_DROPPED_WRAP), "dropped (wraps)");
 }
 
 /* ---- sanitize: hand-made maps ------------------------------------------- */

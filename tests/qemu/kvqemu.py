@@ -52,13 +52,14 @@ How input and output are made reliable (measured on QEMU 7.2, 2 cores):
   virtual clock, which runs on whether or not the guest gets CPU time, and
   the emulated PS/2 device drops bytes once 16 wait for the guest; QEMU's
   own queue drops events past 1024 entries.  With both host cores busy,
-  send-key lost keys at a 2 ms hold time.  So each key (or combination) is
-  sent as one QMP input-send-event batch (press, then release in reverse
-  order: at most 12 scancode bytes), and the next is sent only once the
-  guest has read them all: the i8042 status port 0x64, read with the
-  monitor's "i" command (no side effects), shows the output buffer empty,
-  and QEMU refills it at once from the PS/2 queue while bytes are left.
-  That costs about 2 ms a key and cannot lose one, however slow the guest.
+  send-key lost keys at a 2 ms hold time.  So keys are sent with QMP
+  input-send-event (each press, then its release) in batches of at most 16
+  scancode bytes, and a batch is sent only once the guest has read the last
+  one: the i8042 status port 0x64, read with the monitor's "i" command (no
+  side effects), shows the output buffer empty, and QEMU refills it at once
+  from the PS/2 queue while bytes are left.  That costs about 2 ms a key
+  (QEMU itself takes 1 ms per input event) and loses none, however slow
+  the guest is.
 
   Serial.  A unix-socket chardev holds only ~277 bytes in flight (each 1-byte
   write is an skb charged ~768 bytes against QEMU's 208 KiB send buffer);
@@ -72,8 +73,17 @@ How input and output are made reliable (measured on QEMU 7.2, 2 cores):
   kernel's 127-entry input queue.  serial_bytes() therefore sends 16 bytes
   at a time and waits until the guest has read them (FIFO empty, the UART's
   data-ready bit clear), as a terminal at line speed would.
+
+  Shutdown.  QEMU 7.2 can deadlock in monitor_cleanup() when a QMP command
+  is in flight as the guest resets it under -no-reboot (about 1 in 15 tries):
+  the SHUTDOWN event comes, the process never exits.  After expect_reset()
+  no QMP command is left in flight after the last input; otherwise a QEMU
+  stuck 2 s after SHUTDOWN is killed and counted as the exit (status 0) it
+  would have made.  QEMU runs under setpriv --pdeathsig KILL, so it dies
+  with the test process however that ends.
 """
 
+import atexit
 import fcntl
 import json
 import os
@@ -97,6 +107,8 @@ __all__ = [
     'make_iso', 'kernel_path', 'iso_path', 'vga_attr', 'scaled',
     'keys_for_char', 'keys_for_combo',
     'PROMPT', 'PROMPT_ATTR', 'DEFAULT_ATTR', 'VGA_COLOURS', 'ROWS', 'COLS',
+    'BLACK', 'BLUE', 'GREEN', 'CYAN', 'RED', 'MAGENTA', 'BROWN', 'LIGHT_GREY', 'DARK_GREY',
+    'LIGHT_BLUE', 'LIGHT_GREEN', 'LIGHT_CYAN', 'LIGHT_RED', 'LIGHT_MAGENTA', 'YELLOW', 'WHITE',
 ]
 
 # ---------------------------------------------------------------------------
@@ -172,11 +184,10 @@ def make_iso(cmdline):
             return _iso_cache[cmdline]
         mkiso = _env_path('KV_MKISO', 'tools/mkiso.sh')
         if _iso_dir is None:
-            import atexit
             _iso_dir = tempfile.mkdtemp(prefix='kvq-iso-')
             atexit.register(shutil.rmtree, _iso_dir, True)
         out = os.path.join(_iso_dir, 'kernel-%d.iso' % len(_iso_cache))
-        for attempt in (1, 2):
+        for attempt in range(1, 6):
             proc = subprocess.run([mkiso, kernel_path(), out, cmdline],
                                   stdin=subprocess.DEVNULL, capture_output=True, text=True,
                                   timeout=scaled(120))
@@ -186,7 +197,7 @@ def make_iso(cmdline):
             # the ISO is made from; xorriso sometimes sees that file grow and
             # fails ("Size of file ... has changed").  Until mkiso.sh keeps its
             # log elsewhere, try once more, and say so.
-            if attempt == 1 and 'has changed' in proc.stdout + proc.stderr:
+            if attempt < 5 and 'has changed' in proc.stdout + proc.stderr:
                 sys.stderr.write('kvqemu: %s failed on its own log file (a known race in '
                                  'mkiso.sh); trying again\n' % mkiso)
                 continue
@@ -256,9 +267,11 @@ class Screen:
         return self._attrs[row * COLS + col]
 
     def fg(self, row, col):
+        """The foreground colour (0-15) at (row, col)."""
         return self.attr(row, col) & 0x0F
 
     def bg(self, row, col):
+        """The background colour (0-15) at (row, col)."""
         return self.attr(row, col) >> 4
 
     def attrs(self, row, col=0, length=None):
@@ -415,6 +428,7 @@ class _QMP:
         self.replies = {}
         self.events = []                      # (monotonic time, event dict)
         self.closed = False
+        self.shutdown_at = None               # when the SHUTDOWN event came
         self.next_id = 1
         self.on_event = None
         greeting = self._read()
@@ -441,6 +455,8 @@ class _QMP:
                 with self.cond:
                     if 'event' in msg:
                         self.events.append((time.monotonic(), msg))
+                        if msg['event'] == 'SHUTDOWN':
+                            self.shutdown_at = time.monotonic()
                         if self.on_event:
                             self.on_event(msg)
                     elif 'id' in msg:
@@ -475,9 +491,14 @@ class _QMP:
                     left = deadline - time.monotonic()
                     if self.closed:
                         raise EOFError('QEMU closed QMP before answering %s' % name)
+                    if self.shutdown_at is not None:
+                        # A command racing with shutdown may never be answered.
+                        left = min(left, self.shutdown_at + 1.0 - time.monotonic())
+                        if left <= 0:
+                            raise EOFError('QEMU is shutting down; no reply to %s' % name)
                     if left <= 0:
                         raise TimeoutError('no QMP reply to %s in %.1f s' % (name, timeout))
-                    self.cond.wait(left)
+                    self.cond.wait(min(left, 0.1))
                 reply = self.replies.pop(cid)
         if 'error' in reply:
             raise QMPError('%s: %s' % (name, reply['error'].get('desc', reply['error'])))
@@ -580,6 +601,17 @@ class _Serial:
 # ---------------------------------------------------------------------------
 # The machine
 
+_live = set()          # started machines not closed yet
+
+
+def _close_live_machines():
+    for m in list(_live):
+        m.close()
+
+
+atexit.register(_close_live_machines)
+
+
 class Machine:
     """One QEMU running Kernel-V, headless.
 
@@ -621,6 +653,7 @@ class Machine:
         self._files = []
         self._watchdog = None
         self._timed_out = False
+        self._killed_in_shutdown = False
         self._reset_seen = False
         self._started_at = None
         self._last_screen = None
@@ -678,9 +711,13 @@ class Machine:
         with open(os.path.join(self.dir, 'command'), 'w') as f:
             f.write(' '.join(argv) + '\n')
         self._started_at = time.monotonic()
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+        # setpriv: QEMU is killed if this process dies first (no orphans
+        # left running when a test runner is killed).
+        wrapper = ['setpriv', '--pdeathsig', 'KILL'] if shutil.which('setpriv') else []
+        self.proc = subprocess.Popen(wrapper + argv, stdin=subprocess.DEVNULL,
                                      stdout=self._log_file('qemu.log'),
                                      stderr=subprocess.STDOUT, start_new_session=True)
+        _live.add(self)
         self._watchdog = threading.Timer(self.timeout, self._on_hard_timeout)
         self._watchdog.daemon = True
         self._watchdog.start()
@@ -725,6 +762,29 @@ class Machine:
             self._timed_out = True
             self.proc.kill()
 
+    def _end_stuck_shutdown(self, grace):
+        """QEMU 7.2 can deadlock in monitor_cleanup() when a QMP command is in
+        flight as the guest shuts it down (seen with -no-reboot resets): the
+        SHUTDOWN event comes, the process never exits.  After `grace` seconds
+        past that event, kill it; it counts as the exit it would have made."""
+        at = self._qmp.shutdown_at if self._qmp else None
+        if at is None or self.proc.poll() is not None:
+            return
+        if time.monotonic() - at >= grace:
+            self.proc.kill()
+            self.proc.wait()
+            self._killed_in_shutdown = True
+            sys.stderr.write('kvqemu: %s: QEMU hung after its SHUTDOWN event (a QEMU 7.2 '
+                             'deadlock with a QMP command in flight); killed it\n' % self.name)
+
+    def _status(self):
+        """QEMU's exit status, None while it runs (0 if it had to be killed
+        in a stuck shutdown after a guest reset: what it would have said)."""
+        rc = self.proc.poll()
+        if rc is not None and self._killed_in_shutdown:
+            return 0
+        return rc
+
     def expect_reset(self):
         """Declares that the guest is about to reset (the reboot command):
         the reset, and QEMU's exit with status 0 that follows under
@@ -743,7 +803,7 @@ class Machine:
         if self._reset_seen and not self._expect_reset:
             raise UnexpectedReset(self._msg('the guest reset (reboot or triple fault); '
                                             'QMP events: %s' % self._event_names()))
-        rc = self.proc.poll()
+        rc = self._status()
         if rc is not None and not self._expect_exit and not (self._expect_reset and rc == 0):
             raise MachineDied(self._msg(self._exit_description()))
 
@@ -751,6 +811,9 @@ class Machine:
         rc = self.proc.returncode
         if rc is None:
             return 'QEMU is running'
+        if self._killed_in_shutdown:
+            return ('QEMU hung shutting down after a SHUTDOWN event and was killed; QMP '
+                    'events: %s' % self._event_names())
         if rc == 0:
             return ('QEMU exited with status 0: under -no-reboot, a guest reset '
                     '(reboot or triple fault); QMP events: %s' % self._event_names())
@@ -775,6 +838,7 @@ class Machine:
         self._expect_exit = True
         deadline = time.monotonic() + scaled(timeout)
         while self.proc.poll() is None:
+            self._end_stuck_shutdown(scaled(2))
             if time.monotonic() > deadline:
                 raise WaitTimeout(self._msg('QEMU did not exit within %.1f s'
                                             % scaled(timeout)))
@@ -783,7 +847,7 @@ class Machine:
         self._qmp.thread.join(2)          # the last events, up to QEMU's exit
         if self._timed_out:
             self._check()
-        rc = self.proc.returncode
+        rc = self._status()
         if (rc == 0 or self._reset_seen) and not self._expect_reset:
             raise UnexpectedReset(self._msg(self._exit_description()))
         return rc
@@ -811,7 +875,7 @@ class Machine:
         try:
             self.proc.wait(scaled(2))
         except subprocess.TimeoutExpired:
-            pass
+            self._end_stuck_shutdown(0)
         self._check()
         if self.proc.poll() is not None:
             raise MachineGone('%s: QEMU exited during QMP %s' % (self.name, command))
@@ -845,6 +909,7 @@ class Machine:
         self._closed = True
         if self._watchdog:
             self._watchdog.cancel()
+        _live.discard(self)
         if self.proc and self.proc.poll() is None:
             try:
                 self._qmp.command('quit', timeout=2)
@@ -881,9 +946,11 @@ class Machine:
         in batches that fit the PS/2 queue (see the module docstring)."""
         def event(k, down):
             return {'type': 'key', 'data': {'down': down, 'key': {'type': 'qcode', 'data': k}}}
-        def send(batch):
+        def send(batch, last=False):
             self.qmp('input-send-event', events=batch)
-            if wait:
+            # Before an expected reset, no QMP command may be in flight when
+            # it comes (see _end_stuck_shutdown): skip the last wait.
+            if wait and not (last and self._expect_reset):
                 self._keyboard_drained()
         batch, size = [], 0
         try:
@@ -896,7 +963,7 @@ class Machine:
                 batch += [event(k, False) for k in reversed(keys)]
                 size += cost
             if batch:
-                send(batch)
+                send(batch, last=True)
         except MachineGone:
             pass  # the keys made QEMU exit, as the test expected (e.g. reboot)
 
@@ -932,6 +999,8 @@ class Machine:
         try:
             for at in range(0, len(data), SERIAL_PIECE):
                 self._serial.write(data[at:at + SERIAL_PIECE])
+                if self._expect_reset and at + SERIAL_PIECE >= len(data):
+                    break               # no QMP in flight when the reset comes
                 deadline = time.monotonic() + scaled(5)
                 while self._serial.unread_input() or self._port_byte(COM1_LSR) & 1:
                     if time.monotonic() > deadline:

@@ -48,6 +48,19 @@
 #define TRACE_DEFAULT_MASK 0u
 #endif
 
+/* ---- Frame allocator --------------------------------------------------------
+ * Reference counts: 2 bytes a frame (2 MiB for 4 GiB of RAM); buys sharing
+ * a frame safely (pmm_ref/pmm_unref) and overflow/underflow reports.
+ * Owners: 4 bytes a frame; buys "who allocated this frame" in `frame` and
+ * in fault reports.  Poisoning freed frames costs a 4 KiB write per free
+ * and catches use after free by filling the frame with 0xDB bytes. */
+#define PMM_REFCOUNTS 1
+#define PMM_TRACK_OWNERS 1
+#ifndef PMM_POISON_FREED
+#define PMM_POISON_FREED 1
+#endif
+#define PMM_POISON_BYTE 0xdb
+
 /* ---- Debugging ------------------------------------------------------------
  * Frames walked by the panic screen's stack trace (EBP chain). */
 #define PANIC_TRACE_DEPTH 12

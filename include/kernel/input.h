@@ -24,4 +24,12 @@ struct key_event input_wait(void);
 /* input_dropped - events lost to a full queue since boot. */
 uint32_t input_dropped(void);
 
+/* input_free_slots - events the queue can still take (for a producer that
+ * can wait, like the UART, whose FIFO holds bytes until there is room). */
+uint32_t input_free_slots(void);
+
+/* input_on_space - fn is called (interrupts off) whenever the consumer has
+ * emptied the queue to half or less, so a paused producer can resume. */
+void input_on_space(void (*fn)(void));
+
 #endif

@@ -69,5 +69,6 @@ void builtins_register(void);
 void system_commands_register(void);
 /* Commands of the memory subsystem's views (src/shell/cmd_*.c). */
 void memmap_commands_register(void);
+void frame_commands_register(void);
 
 #endif

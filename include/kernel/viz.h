@@ -25,6 +25,10 @@ uint8_t viz_type_color(uint32_t type);
  * '.' hole. */
 char viz_type_letter(uint32_t type);
 
+/* viz_tag_color - the VGA colour of a frame tag (enum frame_tag); every
+ * tag has its own. */
+uint8_t viz_tag_color(unsigned tag);
+
 /* One cell of an address bar: the type covering most of its bytes, the
  * runner-up, and whether it mixes types (holes count as type 0). */
 struct viz_cell {

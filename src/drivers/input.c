@@ -12,6 +12,12 @@ static struct key_event queue[INPUT_QUEUE_SIZE];
 static volatile uint32_t head; /* next slot to write */
 static volatile uint32_t tail; /* next slot to read */
 static uint32_t dropped;
+static void (*space_hook)(void);
+
+static uint32_t used_slots(void)
+{
+    return (head + INPUT_QUEUE_SIZE - tail) % INPUT_QUEUE_SIZE;
+}
 
 void input_push(const struct key_event *ev)
 {
@@ -31,6 +37,8 @@ bool input_poll(struct key_event *out)
     if (have) {
         *out = queue[tail];
         tail = (tail + 1) % INPUT_QUEUE_SIZE;
+        if (space_hook && used_slots() <= INPUT_QUEUE_SIZE / 2)
+            space_hook();
     }
     irq_restore(flags);
     return have;
@@ -53,4 +61,14 @@ struct key_event input_wait(void)
 uint32_t input_dropped(void)
 {
     return dropped;
+}
+
+uint32_t input_free_slots(void)
+{
+    return INPUT_QUEUE_SIZE - 1 - used_slots();
+}
+
+void input_on_space(void (*fn)(void))
+{
+    space_hook = fn;
 }

@@ -33,6 +33,7 @@
 #define TX_SPIN_LIMIT 100000
 
 static bool present;
+static bool rx_paused;
 static struct serial_decoder decoder;
 
 bool serial_init(void)
@@ -52,10 +53,22 @@ bool serial_init(void)
     return present = true;
 }
 
+/*
+ * Flow control: a byte is read only when the key queue has room for its
+ * event.  When it has none, the receive interrupt is switched off and the
+ * bytes wait in the UART (whose sender then waits too: QEMU feeds the FIFO
+ * only as it empties); the queue's consumer switches it back on once it
+ * has emptied the queue to half.  So a pasted line is never cut short.
+ */
 static bool serial_irq(struct trap_frame *f)
 {
     (void)f;
     while (inb(COM1 + REG_LSR) & LSR_DATA_READY) {
+        if (input_free_slots() == 0) {
+            outb(COM1 + REG_IER, 0);
+            rx_paused = true;
+            break;
+        }
         struct key_event ev;
         if (serial_decode(&decoder, inb(COM1 + REG_DATA), &ev))
             input_push(&ev);
@@ -63,11 +76,22 @@ static bool serial_irq(struct trap_frame *f)
     return true;
 }
 
+/* Called by the input queue, interrupts off, when it has room again.
+ * Writing IER with bytes waiting raises the interrupt at once. */
+static void serial_resume_input(void)
+{
+    if (rx_paused) {
+        rx_paused = false;
+        outb(COM1 + REG_IER, IER_RX_AVAILABLE);
+    }
+}
+
 void serial_enable_input(void)
 {
     if (!present)
         return;
     irq_set_handler(4, serial_irq);
+    input_on_space(serial_resume_input);
     outb(COM1 + REG_IER, IER_RX_AVAILABLE);
 }
 

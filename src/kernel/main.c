@@ -18,6 +18,7 @@
 #include "kernel/memmap.h"
 #include "kernel/multiboot.h"
 #include "kernel/panic.h"
+#include "kernel/pmm.h"
 #include "kernel/selftest.h"
 #include "kernel/serial.h"
 #include "kernel/shell.h"
@@ -33,8 +34,8 @@ static char cmdline[CMDLINE_MAX];
 void core_selftests_register(void);
 NORETURN void kmain(uint32_t magic, const struct multiboot_info *mbi);
 
-/* A full-width title bar on screen (exactly 80 cells, so the console
- * wraps to the next row by itself); one plain line on serial. */
+/* A full-width title bar on row 0, which then stays put: the console
+ * scrolls and clears only the rows below it.  One plain line on serial. */
 static void banner(void)
 {
     char title[VGA_COLS + 1];
@@ -43,6 +44,7 @@ static void banner(void)
     console_set_attr(vga_attr(VGA_WHITE, VGA_BLUE));
     kprintf_to(CONSOLE_TO_VGA, "%s%*s", title, VGA_COLS - n, "");
     console_set_attr(saved);
+    console_set_top(1);
     kprintf_to(CONSOLE_TO_SERIAL, "%s\n", title + 1);
 }
 
@@ -97,6 +99,7 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
                  mbi->mem_upper);
     apply_trace_option();
     viz_memmap_table();
+    pmm_init(mbi);
     log_info("cpu", "GDT, IDT (32 exceptions, 16 IRQs), PIC remapped to 32-47, "
                     "timer at %u Hz",
              PIT_HZ);
@@ -104,7 +107,9 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
     builtins_register();
     system_commands_register();
     memmap_commands_register();
+    frame_commands_register();
     core_selftests_register();
+    pmm_selftests_register();
 
     if (cmdline_has_flag(cmdline, "selftest")) {
         selftest_run_all();

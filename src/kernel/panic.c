@@ -28,21 +28,25 @@ void panic_set_qemu_exit(bool on)
     exit_to_qemu = on;
 }
 
-/* One line of the panic screen: to VGA (cut at 80 columns) and serial. */
+/* One line of the panic screen: to VGA (wrapped at 80 columns, so a long
+ * assertion keeps its line number on screen) and to serial. */
 static void PRINTF_LIKE(2, 3) line(uint8_t attr, const char *fmt, ...)
 {
-    char buf[160];
+    char buf[200];
     va_list ap;
     va_start(ap, fmt);
     kvsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (row < VGA_ROWS) {
+    size_t len = strlen(buf), at = 0;
+    do {
+        if (row >= VGA_ROWS)
+            break;
         vga_fill_row(row, 0, attr);
-        for (unsigned c = 0; buf[c] && c < VGA_COLS; c++)
-            vga_put(row, c, buf[c], attr);
+        for (unsigned c = 0; c < VGA_COLS && at < len; c++)
+            vga_put(row, c, buf[at++], attr);
         row++;
-    }
-    serial_write(buf, strlen(buf));
+    } while (at < len);
+    serial_write(buf, len);
     serial_write("\n", 1);
 }
 
@@ -132,7 +136,7 @@ static NORETURN void panic_message(const char *msg, uint32_t ebp)
 
 void panic(const char *fmt, ...)
 {
-    char msg[160];
+    char msg[200];
     va_list ap;
     va_start(ap, fmt);
     kvsnprintf(msg, sizeof(msg), fmt, ap);
@@ -142,7 +146,7 @@ void panic(const char *fmt, ...)
 
 void kassert_fail(const char *expr, const char *file, int line_no, const char *func)
 {
-    char msg[160];
+    char msg[200];
     ksnprintf(msg, sizeof(msg), "assertion failed: %s  in %s() at %s:%d", expr, func, file,
               line_no);
     panic_message(msg, read_ebp());

@@ -46,8 +46,10 @@ static int cmd_trace(int argc, char **argv)
         print_trace_switches();
         return CMD_OK;
     }
-    if (argc != 3)
+    if (argc != 3) {
+        shell_error("say on or off after '%s'", argv[1]);
         return CMD_USAGE;
+    }
     bool on = strcmp(argv[2], "on") == 0;
     if (!on && strcmp(argv[2], "off") != 0) {
         shell_error("say 'on' or 'off', not '%s'", argv[2]);

@@ -7,44 +7,7 @@
  * draw such a cell with a shade character in both colours).
  */
 #include "kernel/format.h"
-#include "kernel/vga.h"
 #include "kernel/viz.h"
-
-uint8_t viz_type_color(uint32_t type)
-{
-    switch (type) {
-    case 0:
-        return VGA_DARK_GREY; /* hole: nothing there */
-    case MEM_AVAILABLE:
-        return VGA_LIGHT_GREEN;
-    case MEM_ACPI_RECLAIMABLE:
-        return VGA_YELLOW;
-    case MEM_ACPI_NVS:
-        return VGA_BROWN;
-    case MEM_UNUSABLE:
-        return VGA_LIGHT_MAGENTA;
-    default:
-        return VGA_LIGHT_RED; /* reserved and unknown */
-    }
-}
-
-char viz_type_letter(uint32_t type)
-{
-    switch (type) {
-    case 0:
-        return '.';
-    case MEM_AVAILABLE:
-        return 'A';
-    case MEM_ACPI_RECLAIMABLE:
-        return 'C';
-    case MEM_ACPI_NVS:
-        return 'N';
-    case MEM_UNUSABLE:
-        return 'U';
-    default:
-        return 'R';
-    }
-}
 
 /* Bytes of each type (index 0: holes) in [lo, hi). */
 static void cell_mix(const struct mem_region *regions, size_t count, uint64_t lo, uint64_t hi,

@@ -187,20 +187,10 @@ def make_iso(cmdline):
             _iso_dir = tempfile.mkdtemp(prefix='kvq-iso-')
             atexit.register(shutil.rmtree, _iso_dir, True)
         out = os.path.join(_iso_dir, 'kernel-%d.iso' % len(_iso_cache))
-        for attempt in range(1, 6):
-            proc = subprocess.run([mkiso, kernel_path(), out, cmdline],
-                                  stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                  timeout=scaled(120))
-            if proc.returncode == 0:
-                break
-            # tools/mkiso.sh writes grub-mkrescue's log inside the directory
-            # the ISO is made from; xorriso sometimes sees that file grow and
-            # fails ("Size of file ... has changed").  Until mkiso.sh keeps its
-            # log elsewhere, try once more, and say so.
-            if attempt < 5 and 'has changed' in proc.stdout + proc.stderr:
-                sys.stderr.write('kvqemu: %s failed on its own log file (a known race in '
-                                 'mkiso.sh); trying again\n' % mkiso)
-                continue
+        proc = subprocess.run([mkiso, kernel_path(), out, cmdline],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=scaled(120))
+        if proc.returncode != 0:
             raise RuntimeError('%s failed (status %d):\n%s%s' % (
                 mkiso, proc.returncode, proc.stdout, proc.stderr))
         _iso_cache[cmdline] = out

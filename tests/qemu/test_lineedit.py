@@ -184,20 +184,21 @@ class LineEditTest(KernelTestCase):
         m.type(line)
         s = self.wait_input(m, line)
         full = PROMPT + line                        # 209 characters: 3 rows
-        self.assertEqual([s.row(r) for r in range(3)],
+        # (row 0 is the title bar, which 'clear' keeps)
+        self.assertEqual([s.row(r) for r in range(1, 4)],
                          [full[:COLS], full[COLS:2 * COLS], full[2 * COLS:]])
         m.key(*['left'] * 150)                      # back into the first row
         m.type('AB')
         edited = line[:-150] + 'AB' + line[-150:]
         s = self.wait_input(m, edited)
         full = PROMPT + edited
-        self.assertEqual([s.row(r) for r in range(3)],
+        self.assertEqual([s.row(r) for r in range(1, 4)],
                          [full[:COLS], full[COLS:2 * COLS], full[2 * COLS:]])
         m.key('backspace', 'backspace')
         self.wait_input(m, line)
         self.assertEqual(self.submit(m), (line, digits + '\n'))
         s = m.screen()
-        self.assertEqual([s.row(r) for r in range(3, 7)],
+        self.assertEqual([s.row(r) for r in range(4, 8)],
                          [digits[:COLS], digits[COLS:2 * COLS], digits[2 * COLS:], 'kv>'])
 
     def fill_screen(self, m):
@@ -220,14 +221,16 @@ class LineEditTest(KernelTestCase):
         line = 'echo ' + 'x' * 71
         m.type(line)
         s = self.wait_input(m, line)
-        self.assertEqual(s.lines[:ROWS - 2], before.lines[1:ROWS - 1], 'scrolled by one row')
+        # Row 0, the title bar, never scrolls; the rows below it move up.
+        self.assertEqual(s.lines[0], before.lines[0], 'the title bar stays')
+        self.assertEqual(s.lines[1:ROWS - 2], before.lines[2:ROWS - 1], 'scrolled by one row')
         self.assertEqual(s.row(ROWS - 2), PROMPT + line)
         self.assertEqual(s.row(ROWS - 1), '')
         # Going on to three rows scrolls once more; the earlier rows move with it.
         more = 'y' * 90
         m.type(more)
         s = self.wait_input(m, line + more)
-        self.assertEqual(s.lines[:ROWS - 3], before.lines[2:ROWS - 1], 'scrolled by two rows')
+        self.assertEqual(s.lines[1:ROWS - 3], before.lines[3:ROWS - 1], 'scrolled by two rows')
         self.assertEqual(s.row(ROWS - 3), PROMPT + line)
         self.assertEqual(s.row(ROWS - 2), more[:COLS])
         self.assertEqual(s.row(ROWS - 1), more[COLS:])

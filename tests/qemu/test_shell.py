@@ -126,16 +126,39 @@ class ShellTest(KernelTestCase):
         self.assertGreaterEqual(kbd2 - kbd1, 14)
 
     def test_clear_leaves_only_the_prompt(self):
+        """'clear' empties everything below the title bar, which stays."""
         m = self.boot()
+        title = m.screen().row(0)
         m.run_command('help')
         self.assertEqual(m.run_command('clear'), '')
         s = m.screen()
-        self.assertEqual(s.row(0), 'kv>', s)
-        self.assertEqual(s.attrs(0, 0, 4), {PROMPT_ATTR})
-        for row in range(1, ROWS):
+        self.assertEqual(s.row(0), title, s)
+        self.assertEqual(s.row(1), 'kv>', s)
+        self.assertEqual(s.attrs(1, 0, 4), {PROMPT_ATTR})
+        for row in range(2, ROWS):
             self.assertEqual(s.row(row), '', s)
         self.assertEqual(m.run_command('echo after'), 'after\n')
-        self.assertEqual(m.screen().row(1), 'after')
+        self.assertEqual(m.screen().row(2), 'after')
+
+    def test_pasted_serial_line_arrives_whole(self):
+        """A 230-byte burst on the serial port (far more than the key queue
+        holds) reaches the shell whole: the UART is paused, not drained."""
+        m = self.boot()
+        m.wait_prompt()
+        mark = m.serial_mark()
+        text = ''.join(chr(ord('a') + i % 26) for i in range(220))
+        m.serial_bytes(('echo ' + text + '\r').encode(), wait=False)
+        m.wait_serial(r'(?m)^' + text + '$', since=mark)
+        m.wait_prompt()
+
+    def test_title_bar_stays_when_the_screen_scrolls(self):
+        m = self.boot()
+        title = m.screen().row(0)
+        for i in range(30):
+            m.run_command('echo line %d' % i, via='serial')
+        s = m.screen()
+        self.assertEqual(s.row(0), title, s)
+        self.assertEqual(s.row(ROWS - 2), 'line 29', s)
 
     def test_halt(self):
         """'halt' stops the CPU: the message stays, keys go unread, QEMU runs on."""

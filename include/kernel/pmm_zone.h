@@ -1,0 +1,188 @@
+/*
+ * pmm_zone.h - the frame allocator's logic, pure: a bitmap with summaries.
+ *
+ * A zone covers frames 0 .. frames-1 (frame n is the 4 KiB of physical
+ * memory at n * 4096).  It owns no memory: pmm_zone_init is handed a block
+ * of `pmm_zone_storage_bytes(frames)` bytes and carves every array out of
+ * it, so the kernel can place that block in RAM it found in the memory map
+ * and the host tests can use malloc.  The kernel glue (src/memory/pmm.c)
+ * wraps one zone with locking, logging and the caller's address.
+ *
+ * Each frame is in one of three states:
+ *   free       - bit clear in `used`
+ *   allocated  - handed out by an alloc call; refcount >= 1
+ *   reserved   - never handed out: firmware, the kernel, the bitmap itself
+ * and carries a tag saying what it is for (enum frame_tag).
+ *
+ * Speed (see docs/frame-allocator.md): `used` has one bit per frame, 1 =
+ * not free.  Summary bitmaps have one bit per word of `used`:
+ *   avail   - the word has at least one free frame   (single frames)
+ *   half    - one of its two 16-frame halves is free  (runs of up to 16)
+ *   empty   - all 32 frames are free                  (longer runs)
+ * and each summary has a second level with one bit per summary word, so
+ * finding a word with the property takes three find-first-set steps, not
+ * a scan.  A hint remembers where the last allocation found room.
+ */
+#ifndef KERNEL_PMM_ZONE_H
+#define KERNEL_PMM_ZONE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FRAME_SIZE 4096u
+#define FRAME_SHIFT 12
+
+/* What a frame is for.  RESERVED..ACPI (and KERNEL, BOOT, BITMAP) are
+ * given by reservations; the others by allocations. */
+enum frame_tag {
+    TAG_FREE = 0,
+    TAG_RESERVED,  /* firmware, holes, the first MiB */
+    TAG_ACPI,      /* ACPI tables and NVS */
+    TAG_KERNEL,    /* the kernel image and its symbol tables */
+    TAG_BOOT,      /* Multiboot structures the kernel still reads */
+    TAG_BITMAP,    /* this allocator's own storage */
+    TAG_PAGETABLE,
+    TAG_HEAP,
+    TAG_STACK,
+    TAG_DMA,       /* contiguous buffers below 16 MiB */
+    TAG_DEVICE,
+    TAG_USER,      /* allocated from the shell */
+    TAG_GUARD,
+    TAG_COUNT
+};
+
+/* pmm_tag_name - "free", "reserved", "ACPI", "kernel", ... ; "?" past the
+ * end.  pmm_tag_parse - the tag with that name (case-insensitive), or -1. */
+const char *pmm_tag_name(unsigned tag);
+int pmm_tag_parse(const char *name);
+
+enum frame_state { FRAME_FREE, FRAME_ALLOCATED, FRAME_RESERVED, FRAME_OUT_OF_RANGE };
+
+/* Why an operation was refused.  Nothing changes when one is returned. */
+enum pmm_error {
+    PMM_OK = 0,
+    PMM_ERR_RANGE,      /* frame (or part of the run) is past the zone */
+    PMM_ERR_RESERVED,   /* frame is reserved: never freed, never counted */
+    PMM_ERR_NOT_ALLOCATED, /* frame is already free (double free, unref) */
+    PMM_ERR_SHARED,     /* free of a frame that still has other references */
+    PMM_ERR_REF_OVERFLOW,  /* refcount at its maximum */
+    PMM_ERR_BAD_ARG,    /* count 0, alignment not a power of two, ... */
+};
+const char *pmm_error_str(enum pmm_error e);
+
+/* Optional per-frame records (config.h toggles them in the kernel): */
+#define PMM_FEAT_REFS   0x1 /* 2 bytes a frame: reference counts */
+#define PMM_FEAT_OWNERS 0x2 /* 4 bytes a frame: who allocated it */
+/* Tags (1 byte a frame) and the two bitmaps are always there. */
+
+#define PMM_NO_FRAME ((uint32_t)-1)
+#define PMM_REF_MAX 0xffffu
+
+struct frame_info {
+    enum frame_state state;
+    uint8_t tag;
+    uint16_t refs;     /* 0 unless allocated */
+    uint32_t owner;    /* caller address of the allocation, 0 if none */
+};
+
+struct pmm_zone {
+    uint32_t frames;  /* frames covered */
+    uint32_t words;   /* words of `used` */
+    uint32_t *used;
+    uint32_t *reserved;             /* 1 bit per frame: reserved */
+    uint32_t *avail_l1, *avail_l2;  /* summaries, see above */
+    uint32_t *half_l1, *half_l2;
+    uint32_t *empty_l1, *empty_l2;
+    unsigned features;              /* PMM_FEAT_* */
+    uint8_t *tags;                  /* one per frame */
+    uint16_t *refs;                 /* one per frame, NULL without REFS:
+                                       every allocated frame then counts
+                                       as one reference */
+    uint32_t *owners;               /* one per frame, NULL without OWNERS */
+    uint32_t hint;                  /* word where the next search starts */
+    uint32_t no_run_below;          /* a run search of at least this many
+                                       frames is known to fail until the
+                                       next free (0: nothing known) */
+    /* Counters, exact at all times: free + allocated + reserved == frames */
+    uint32_t free_frames, allocated_frames, reserved_frames;
+    /* Statistics for people (and the usage graph). */
+    uint64_t allocs, frees, failed_allocs, bad_frees;
+};
+
+/* pmm_zone_storage_bytes - how much memory a zone of `frames` with these
+ * features needs (a multiple of 4; every array 4-byte aligned when the
+ * storage is). */
+size_t pmm_zone_storage_bytes(uint32_t frames, unsigned features);
+
+/*
+ * pmm_zone_init - carve the arrays out of storage (pmm_zone_storage_bytes
+ * bytes, 4-byte aligned) and mark every frame reserved with TAG_RESERVED:
+ * the default is to deny, and pmm_zone_release opens what the memory map
+ * says is RAM.
+ */
+void pmm_zone_init(struct pmm_zone *z, void *storage, uint32_t frames, unsigned features);
+
+/* pmm_zone_release - make reserved frames [first, first+count) free (the
+ * part past the zone is ignored; frames that are not reserved are left
+ * alone).  Used while building the zone from the memory map. */
+void pmm_zone_release(struct pmm_zone *z, uint32_t first, uint32_t count);
+
+/* pmm_zone_reserve - mark [first, first+count) reserved with tag (free
+ * frames become reserved; allocated ones too, which is a caller's bug and
+ * returns the number of such frames; the part past the zone is ignored). */
+uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, uint8_t tag);
+
+/*
+ * pmm_zone_alloc - one free frame, lowest-addressed near the hint; it
+ * becomes allocated with tag, refcount 1 and owner.  Returns its number,
+ * or PMM_NO_FRAME when none is free (answered from the free counter, with
+ * no search).
+ */
+uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner);
+
+/*
+ * pmm_zone_alloc_run - `count` contiguous free frames whose first frame
+ * number is a multiple of `align` (a power of two, in frames).  Returns the
+ * first frame or PMM_NO_FRAME.  Runs of up to 16 frames with align <= 16
+ * are found through the half summary, longer ones through the empty
+ * summary; when those fail, an exact search over words with free frames
+ * still finds any run that exists (its failure is remembered until the next
+ * free, so repeated refusals cost nothing).
+ */
+uint32_t pmm_zone_alloc_run(struct pmm_zone *z, uint32_t count, uint32_t align, uint8_t tag,
+                            uint32_t owner);
+
+/* pmm_zone_free - free one allocated frame with refcount 1.  Errors:
+ * RANGE, RESERVED, NOT_ALLOCATED (already free), SHARED (refs > 1). */
+enum pmm_error pmm_zone_free(struct pmm_zone *z, uint32_t frame);
+
+/* pmm_zone_free_run - free [first, first+count): all frames are checked
+ * first; the first bad one's error is returned (and *bad_frame says which)
+ * and nothing changes. */
+enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t count,
+                                 uint32_t *bad_frame);
+
+/* pmm_zone_ref / pmm_zone_unref - add or drop a reference to an
+ * allocated frame; dropping the last frees it (*freed set).  Errors: RANGE,
+ * RESERVED, NOT_ALLOCATED, REF_OVERFLOW (at PMM_REF_MAX), BAD_ARG when the
+ * zone has no PMM_FEAT_REFS. */
+enum pmm_error pmm_zone_ref(struct pmm_zone *z, uint32_t frame);
+enum pmm_error pmm_zone_unref(struct pmm_zone *z, uint32_t frame, bool *freed);
+
+/* pmm_zone_query - state, tag, refs, owner of one frame. */
+void pmm_zone_query(const struct pmm_zone *z, uint32_t frame, struct frame_info *out);
+
+/* pmm_zone_count_tag - frames carrying tag (a scan: for `frames`). */
+uint32_t pmm_zone_count_tag(const struct pmm_zone *z, uint8_t tag);
+
+/* pmm_zone_largest_free_run - the longest run of free frames (a scan). */
+uint32_t pmm_zone_largest_free_run(const struct pmm_zone *z, uint32_t *first);
+
+/* pmm_zone_check - verify every invariant (counters against the bitmaps,
+ * each summary against the words it summarises, tags/refs against states).
+ * Returns NULL when all hold, else a static description of the first
+ * broken one.  O(frames): for tests and `frames check`. */
+const char *pmm_zone_check(const struct pmm_zone *z);
+
+#endif

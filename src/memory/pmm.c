@@ -1,0 +1,238 @@
+/*
+ * pmm.c - the frame allocator's public face: locking, checks on
+ * addresses, reports of misuse, tracing, poisoning and the usage history.
+ *
+ * The logic lives in pmm_zone.c (pure, host-tested); this file turns
+ * physical addresses into frame numbers and back, takes interrupts off
+ * around the zone, names the caller of every operation, and says aloud
+ * whatever goes wrong.
+ */
+#include "kernel/config.h"
+#include "kernel/format.h"
+#include "kernel/kstring.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "kernel/pmm.h"
+#include "kernel/timer.h"
+#include "kernel/x86.h"
+#include "pmm_internal.h"
+
+#define DMA_LIMIT MIB(16)
+
+static struct pmm_zone zone;
+static struct pmm_layout layout;
+static struct pmm_sample history[PMM_HISTORY];
+static size_t history_count, history_next;
+
+static uint32_t frame_of(paddr_t addr)
+{
+    return addr >> FRAME_SHIFT;
+}
+
+static void *address_of(uint32_t frame)
+{
+    return (void *)(frame << FRAME_SHIFT);
+}
+
+/* One sample per second in which something happened (called with
+ * interrupts off). */
+static void sample(void)
+{
+    uint32_t now = (uint32_t)(timer_uptime_ms() / 1000);
+    size_t newest = (history_next + PMM_HISTORY - 1) % PMM_HISTORY;
+    if (history_count == 0 || history[newest].second != now) {
+        /* A new second: take a new slot (else refresh this second's). */
+        newest = history_next;
+        history_next = (history_next + 1) % PMM_HISTORY;
+        if (history_count < PMM_HISTORY)
+            history_count++;
+    }
+    history[newest] = (struct pmm_sample){now, zone.free_frames, (uint32_t)zone.allocs,
+                                          (uint32_t)zone.frees};
+}
+
+void pmm_init(const struct multiboot_info *mbi)
+{
+    pmm_boot_build(mbi, &zone, &layout);
+    const char *broken = pmm_zone_check(&zone);
+    if (broken)
+        panic("pmm: the new zone is inconsistent: %s", broken);
+    char total[16], bitmap[16];
+    format_size(total, sizeof(total), (uint64_t)zone.frames * FRAME_SIZE);
+    format_size(bitmap, sizeof(bitmap), layout.bitmap_bytes);
+    log_info("pmm", "%u frames of 4 KiB (%s): %u free, %u reserved", zone.frames, total,
+             zone.free_frames, zone.reserved_frames);
+    log_info("pmm", "bitmap and frame records: %s at 0x%08x", bitmap, layout.bitmap_base);
+    sample();
+}
+
+static void poison(uint32_t first, uint32_t count)
+{
+    /* Paging is not on yet, so every frame is reachable at its physical
+     * address.  (With paging, only frames the kernel maps can be.) */
+    if (PMM_POISON_FREED)
+        memset(address_of(first), PMM_POISON_BYTE, (size_t)count * FRAME_SIZE);
+}
+
+static void *alloc_run(size_t count, size_t align, uint8_t tag, const void *caller)
+{
+    if (count == 0 || !IS_POWER_OF_TWO(align) || align < FRAME_SIZE || count > zone.frames) {
+        log_error("pmm", "alloc of %u frames aligned to 0x%x from %p: bad arguments",
+                  (unsigned)count, (unsigned)align, caller);
+        return NULL;
+    }
+    uint32_t flags = irq_save();
+    uint32_t first = count == 1 && align == FRAME_SIZE
+                         ? pmm_zone_alloc(&zone, tag, (uint32_t)caller)
+                         : pmm_zone_alloc_run(&zone, (uint32_t)count,
+                                              (uint32_t)(align >> FRAME_SHIFT), tag,
+                                              (uint32_t)caller);
+    bool too_high = first != PMM_NO_FRAME && tag == TAG_DMA &&
+                    ((uint64_t)first + count) * FRAME_SIZE > DMA_LIMIT;
+    if (too_high) {
+        uint32_t bad;
+        kassert(pmm_zone_free_run(&zone, first, (uint32_t)count, &bad) == PMM_OK);
+        first = PMM_NO_FRAME;
+    }
+    sample();
+    irq_restore(flags);
+    if (first == PMM_NO_FRAME) {
+        log_warn("pmm", "out of memory: no run of %u free frame%s%s (caller %p, %u free)",
+                 (unsigned)count, count == 1 ? "" : "s", too_high ? " below 16 MiB" : "",
+                 caller, zone.free_frames);
+        return NULL;
+    }
+    kassert(first != 0);
+    TRACE(TRACE_PMM, "alloc %u frame%s at 0x%08x tag %s", (unsigned)count,
+          count == 1 ? "" : "s", first << FRAME_SHIFT, pmm_tag_name(tag));
+    return address_of(first);
+}
+
+void *pmm_alloc_frame(void)
+{
+    return alloc_run(1, FRAME_SIZE, TAG_KERNEL, __builtin_return_address(0));
+}
+
+void *pmm_alloc_frame_tagged(uint8_t tag)
+{
+    return alloc_run(1, FRAME_SIZE, tag, __builtin_return_address(0));
+}
+
+void *pmm_alloc_frames(size_t count, size_t align)
+{
+    return alloc_run(count, align, TAG_KERNEL, __builtin_return_address(0));
+}
+
+void *pmm_alloc_frames_tagged(size_t count, size_t align, uint8_t tag)
+{
+    return alloc_run(count, align, tag, __builtin_return_address(0));
+}
+
+static enum pmm_error free_run(paddr_t first, size_t count, const void *caller)
+{
+    enum pmm_error e;
+    uint32_t bad = frame_of(first);
+    if (!IS_ALIGNED(first, FRAME_SIZE) || count == 0) {
+        e = PMM_ERR_BAD_ARG;
+        layout.unaligned_frees++;
+    } else {
+        uint32_t flags = irq_save();
+        e = count > zone.frames ? PMM_ERR_RANGE
+                                : pmm_zone_free_run(&zone, frame_of(first), (uint32_t)count, &bad);
+        if (e == PMM_OK)
+            poison(frame_of(first), (uint32_t)count);
+        sample();
+        irq_restore(flags);
+    }
+    if (e != PMM_OK) {
+        log_error("pmm", "bad free of 0x%08x (%u frame%s) from %p: %s%s", first,
+                  (unsigned)count, count == 1 ? "" : "s", caller,
+                  e == PMM_ERR_BAD_ARG ? (count ? "not 4 KiB-aligned" : "zero frames")
+                                       : pmm_error_str(e),
+                  "; nothing was freed");
+        if (e != PMM_ERR_BAD_ARG && count > 1)
+            log_error("pmm", "  (the first bad frame is 0x%08x)", bad << FRAME_SHIFT);
+        return e;
+    }
+    TRACE(TRACE_PMM, "free %u frame%s at 0x%08x", (unsigned)count, count == 1 ? "" : "s",
+          first);
+    return PMM_OK;
+}
+
+void pmm_free_frame(void *frame)
+{
+    free_run((paddr_t)frame, 1, __builtin_return_address(0));
+}
+
+void pmm_free_frames(void *first, size_t count)
+{
+    free_run((paddr_t)first, count, __builtin_return_address(0));
+}
+
+enum pmm_error pmm_try_free(paddr_t first, size_t count)
+{
+    return free_run(first, count, __builtin_return_address(0));
+}
+
+static enum pmm_error change_refs(void *frame, bool add, const void *caller)
+{
+    paddr_t addr = (paddr_t)frame;
+    enum pmm_error e = PMM_ERR_BAD_ARG;
+    bool freed = false;
+    if (IS_ALIGNED(addr, FRAME_SIZE)) {
+        uint32_t flags = irq_save();
+        e = add ? pmm_zone_ref(&zone, frame_of(addr))
+                : pmm_zone_unref(&zone, frame_of(addr), &freed);
+        if (freed)
+            poison(frame_of(addr), 1);
+        sample();
+        irq_restore(flags);
+    }
+    if (e != PMM_OK) {
+        log_error("pmm", "%s of 0x%08x from %p refused: %s", add ? "ref" : "unref", addr, caller,
+                  e == PMM_ERR_BAD_ARG && !IS_ALIGNED(addr, FRAME_SIZE) ? "not 4 KiB-aligned"
+                                                                         : pmm_error_str(e));
+        return e;
+    }
+    TRACE(TRACE_PMM, "%s 0x%08x%s", add ? "ref" : "unref", addr, freed ? " (freed)" : "");
+    return PMM_OK;
+}
+
+enum pmm_error pmm_ref(void *frame)
+{
+    return change_refs(frame, true, __builtin_return_address(0));
+}
+
+enum pmm_error pmm_unref(void *frame)
+{
+    return change_refs(frame, false, __builtin_return_address(0));
+}
+
+void pmm_query(paddr_t addr, struct frame_info *out)
+{
+    uint32_t flags = irq_save();
+    pmm_zone_query(&zone, frame_of(addr), out);
+    irq_restore(flags);
+}
+
+const struct pmm_zone *pmm_get_zone(void)
+{
+    return &zone;
+}
+
+const struct pmm_layout *pmm_get_layout(void)
+{
+    return &layout;
+}
+
+size_t pmm_history(struct pmm_sample *out, size_t max)
+{
+    uint32_t flags = irq_save();
+    size_t n = history_count < max ? history_count : max;
+    size_t oldest = (history_next + PMM_HISTORY - history_count) % PMM_HISTORY;
+    size_t skip = history_count - n; /* keep the newest n */
+    for (size_t i = 0; i < n; i++)
+        out[i] = history[(oldest + skip + i) % PMM_HISTORY];
+    irq_restore(flags);
+    return n;
+}

@@ -1,0 +1,219 @@
+/*
+ * pmm_zone_bits.h - bit helpers the pmm_zone*.c files share (not public).
+ *
+ * A summary is a pair of bitmaps over the words of `used`:
+ *
+ *     used     word 0   word 1   ...  word 31 | word 32 ...      1 bit a frame
+ *     l1       bit 0    bit 1    ...  bit 31  | bit 32  ...      1 bit a word of used
+ *     l2       bit 0 = (l1 word 0 != 0)       | bit 1 ...        1 bit a word of l1
+ *
+ * An l1 bit says "this word of `used` has the property"; an l2 bit says
+ * "this word of l1 is not zero".  Bits past the last word are always 0.
+ * For 4 GiB (2^20 frames): used 32768 words, l1 1024 words, l2 32 words.
+ *
+ * Everything here is static inline: the single-frame paths in pmm_zone.c
+ * must not pay for calls.
+ */
+#ifndef PMM_ZONE_BITS_H
+#define PMM_ZONE_BITS_H
+
+#include "kernel/pmm_zone.h"
+
+#define ALL_ONES 0xffffffffu
+
+/* Words needed for n bits, without the overflow of (n + 31) / 32. */
+static inline uint32_t words_for(uint32_t n)
+{
+    return (n >> 5) + ((n & 31) != 0);
+}
+
+/* Lowest set bit (x != 0) and number of trailing/leading one bits. */
+static inline uint32_t lowest_bit(uint32_t x)
+{
+    return (uint32_t)__builtin_ctz(x);
+}
+
+static inline uint32_t trailing_ones(uint32_t x)
+{
+    return x == ALL_ONES ? 32 : (uint32_t)__builtin_ctz(~x);
+}
+
+static inline uint32_t leading_ones(uint32_t x)
+{
+    return x == ALL_ONES ? 32 : (uint32_t)__builtin_clz(~x);
+}
+
+/* The three properties of a word of `used` the summaries record. */
+static inline bool word_avail(uint32_t used)
+{
+    return used != ALL_ONES;
+}
+
+static inline bool word_half(uint32_t used)
+{
+    return (used & 0xffffu) == 0 || (used >> 16) == 0;
+}
+
+static inline bool word_empty(uint32_t used)
+{
+    return used == 0;
+}
+
+/* Turn the l1 bit of word w off (it is on) / on (it is off), keeping l2
+ * right: l2 changes only when the l1 word goes between zero and non-zero. */
+static inline void summary_off(uint32_t *l1, uint32_t *l2, uint32_t w)
+{
+    uint32_t i = w >> 5;
+    uint32_t x = l1[i] & ~(1u << (w & 31));
+    l1[i] = x;
+    if (x == 0)
+        l2[i >> 5] &= ~(1u << (i & 31));
+}
+
+static inline void summary_on(uint32_t *l1, uint32_t *l2, uint32_t w)
+{
+    uint32_t i = w >> 5;
+    uint32_t x = l1[i];
+    if (x == 0)
+        l2[i >> 5] |= 1u << (i & 31);
+    l1[i] = x | (1u << (w & 31));
+}
+
+/* Word w of `used` went from old to new by setting bits only: a property
+ * can only be lost. */
+static inline void summaries_after_set(struct pmm_zone *z, uint32_t w, uint32_t old,
+                                       uint32_t new)
+{
+    if (!word_avail(new))
+        summary_off(z->avail_l1, z->avail_l2, w);
+    if (word_half(old) && !word_half(new))
+        summary_off(z->half_l1, z->half_l2, w);
+    if (word_empty(old) && !word_empty(new))
+        summary_off(z->empty_l1, z->empty_l2, w);
+}
+
+/* ... by clearing bits only: a property can only be gained. */
+static inline void summaries_after_clear(struct pmm_zone *z, uint32_t w, uint32_t old,
+                                         uint32_t new)
+{
+    if (!word_avail(old) && word_avail(new))
+        summary_on(z->avail_l1, z->avail_l2, w);
+    if (!word_half(old) && word_half(new))
+        summary_on(z->half_l1, z->half_l2, w);
+    if (word_empty(new) && !word_empty(old))
+        summary_on(z->empty_l1, z->empty_l2, w);
+}
+
+/*
+ * next_set - the first set bit at or after `from` in a bitmap l1 of nbits
+ * bits, or nbits when there is none.  l2 (one bit per word of l1, set when
+ * that word is not zero) skips 32 zero words per bit; without it (NULL)
+ * the words of l1 are read one by one.
+ */
+static inline uint32_t next_set(const uint32_t *l1, const uint32_t *l2, uint32_t nbits,
+                                uint32_t from)
+{
+    if (from >= nbits)
+        return nbits;
+    uint32_t nw = words_for(nbits);
+    uint32_t i = from >> 5;
+    uint32_t x = l1[i] & (ALL_ONES << (from & 31));
+    if (x)
+        return (i << 5) + lowest_bit(x);
+    i++;
+    if (!l2) {
+        for (; i < nw; i++)
+            if (l1[i])
+                return (i << 5) + lowest_bit(l1[i]);
+        return nbits;
+    }
+    uint32_t nw2 = words_for(nw);
+    uint32_t k = i >> 5;
+    if (k >= nw2)
+        return nbits;
+    uint32_t y = l2[k] & (ALL_ONES << (i & 31));
+    for (;;) {
+        if (y) {
+            i = (k << 5) + lowest_bit(y);
+            return (i << 5) + lowest_bit(l1[i]);
+        }
+        if (++k >= nw2)
+            return nbits;
+        y = l2[k];
+    }
+}
+
+/* The same, starting again from 0 when nothing is found from `from` on. */
+static inline uint32_t next_set_wrap(const uint32_t *l1, const uint32_t *l2, uint32_t nbits,
+                                     uint32_t from)
+{
+    uint32_t i = next_set(l1, l2, nbits, from);
+    if (i == nbits && from != 0)
+        i = next_set(l1, l2, nbits, 0);
+    return i;
+}
+
+/*
+ * Free frames right below frame f (f itself not counted) and from frame f
+ * up, counting stops once `limit` is reached.  A frame's free bit is the
+ * inverse of its `used` bit; the frames past the zone are marked used, so
+ * the upward walk stops at the end of the zone by itself.
+ */
+static inline uint32_t free_below(const struct pmm_zone *z, uint32_t f, uint32_t limit)
+{
+    uint32_t n = 0;
+    while (f > 0 && n < limit) {
+        uint32_t top = (f - 1) & 31; /* bit of frame f - 1 in its word */
+        uint32_t x = ~z->used[(f - 1) >> 5] << (31 - top);
+        uint32_t run = leading_ones(x);
+        if (run > top + 1)
+            run = top + 1;
+        n += run;
+        if (run < top + 1)
+            break;
+        f -= run;
+    }
+    return n;
+}
+
+static inline uint32_t free_from(const struct pmm_zone *z, uint32_t f, uint32_t limit)
+{
+    uint32_t n = 0;
+    while (f < z->frames && n < limit) {
+        uint32_t b = f & 31;
+        uint32_t x = ~z->used[f >> 5] >> b;
+        uint32_t run = trailing_ones(x);
+        if (run > 32 - b)
+            run = 32 - b;
+        n += run;
+        if (run < 32 - b)
+            break;
+        f += run;
+    }
+    return n;
+}
+
+/*
+ * The negative cache after frames [first, first + count) became free:
+ * `no_run_below` promises that no free run of that many frames exists.
+ * Only the run holding the freed frames has grown, so the promise stands
+ * unless that run has now reached the limit (then forget it).  Costs
+ * nothing while nothing is cached, two or three words otherwise.
+ */
+static inline void cache_after_free(struct pmm_zone *z, uint32_t first, uint32_t count)
+{
+    uint32_t limit = z->no_run_below;
+    if (limit == 0)
+        return;
+    if (count >= limit) {
+        z->no_run_below = 0;
+        return;
+    }
+    uint32_t run = count + free_below(z, first, limit - count);
+    if (run < limit)
+        run += free_from(z, first + count, limit - run);
+    if (run >= limit)
+        z->no_run_below = 0;
+}
+
+#endif

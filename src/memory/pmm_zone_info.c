@@ -1,0 +1,238 @@
+/*
+ * pmm_zone_info.c - reading a zone: names, one frame's record, counts, the
+ * longest free run, and the full consistency check (pure).
+ *
+ * Nothing here changes a zone.  The scans are O(frames) and meant for
+ * people (the `frames` command, the usage views) and for tests; the
+ * allocator's own paths never call them.
+ */
+#include "kernel/kstring.h"
+#include "kernel/pmm_zone.h"
+#include "pmm_zone_bits.h"
+
+/* ---- names ------------------------------------------------------------------ */
+
+static const char *const tag_names[TAG_COUNT] = {
+    [TAG_FREE] = "free",         [TAG_RESERVED] = "reserved", [TAG_ACPI] = "ACPI",
+    [TAG_KERNEL] = "kernel",     [TAG_BOOT] = "boot",         [TAG_BITMAP] = "bitmap",
+    [TAG_PAGETABLE] = "pagetable", [TAG_HEAP] = "heap",       [TAG_STACK] = "stack",
+    [TAG_DMA] = "DMA",           [TAG_DEVICE] = "device",     [TAG_USER] = "user",
+    [TAG_GUARD] = "guard",
+};
+
+/* pmm_tag_name - see pmm_zone.h. */
+const char *pmm_tag_name(unsigned tag)
+{
+    return tag < TAG_COUNT ? tag_names[tag] : "?";
+}
+
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static bool same_name(const char *a, const char *b)
+{
+    while (*a && lower(*a) == lower(*b)) {
+        a++;
+        b++;
+    }
+    return *a == '\0' && *b == '\0';
+}
+
+/* pmm_tag_parse - see pmm_zone.h. */
+int pmm_tag_parse(const char *name)
+{
+    if (!name)
+        return -1;
+    for (int t = 0; t < TAG_COUNT; t++)
+        if (same_name(name, tag_names[t]))
+            return t;
+    return -1;
+}
+
+/* pmm_error_str - see pmm_zone.h. */
+const char *pmm_error_str(enum pmm_error e)
+{
+    switch (e) {
+    case PMM_OK:                return "ok";
+    case PMM_ERR_RANGE:         return "out of range";
+    case PMM_ERR_RESERVED:      return "reserved";
+    case PMM_ERR_NOT_ALLOCATED: return "not allocated (already free)";
+    case PMM_ERR_SHARED:        return "still shared";
+    case PMM_ERR_REF_OVERFLOW:  return "reference count overflow";
+    case PMM_ERR_BAD_ARG:       return "bad argument";
+    default:                    return "unknown error";
+    }
+}
+
+/* ---- one frame, counts ----------------------------------------------------------- */
+
+/* pmm_zone_query - see pmm_zone.h.  Past the zone: FRAME_OUT_OF_RANGE
+ * and zeros.  An allocated frame of a zone without refs has 1 reference. */
+void pmm_zone_query(const struct pmm_zone *z, uint32_t frame, struct frame_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (frame >= z->frames) {
+        out->state = FRAME_OUT_OF_RANGE;
+        return;
+    }
+    uint32_t bit = 1u << (frame & 31);
+    if (z->reserved[frame >> 5] & bit)
+        out->state = FRAME_RESERVED;
+    else if (z->used[frame >> 5] & bit)
+        out->state = FRAME_ALLOCATED;
+    else
+        out->state = FRAME_FREE;
+    out->tag = z->tags[frame];
+    if (out->state == FRAME_ALLOCATED)
+        out->refs = z->refs ? z->refs[frame] : 1;
+    out->owner = z->owners ? z->owners[frame] : 0;
+}
+
+/* pmm_zone_count_tag - see pmm_zone.h. */
+uint32_t pmm_zone_count_tag(const struct pmm_zone *z, uint8_t tag)
+{
+    uint32_t n = 0;
+    for (uint32_t f = 0; f < z->frames; f++)
+        n += z->tags[f] == tag;
+    return n;
+}
+
+/* pmm_zone_largest_free_run - see pmm_zone.h.  Word by word: the run that
+ * reaches the end of a word is carried into the next.  With no free frame:
+ * 0, and *first is PMM_NO_FRAME. */
+uint32_t pmm_zone_largest_free_run(const struct pmm_zone *z, uint32_t *first)
+{
+    uint32_t best = 0, best_first = PMM_NO_FRAME;
+    uint32_t start = 0, len = 0; /* run reaching the end of the previous word */
+    for (uint32_t w = 0; w < z->words; w++) {
+        uint32_t ones = ~z->used[w], base = w << 5;
+        if (len == 0)
+            start = base;
+        uint32_t low = trailing_ones(ones);
+        len += low;
+        if (len > best) {
+            best = len;
+            best_first = start;
+        }
+        if (low == 32)
+            continue;
+        /* Runs strictly inside the word: shorter than 32, walked one by one. */
+        uint32_t rest = ones & (ALL_ONES << low);
+        while (rest) {
+            uint32_t at = lowest_bit(rest);
+            uint32_t n = trailing_ones(rest >> at);
+            if (n > 32 - at)
+                n = 32 - at;
+            if (n > best) {
+                best = n;
+                best_first = base + at;
+            }
+            rest &= at + n >= 32 ? 0 : ALL_ONES << (at + n);
+        }
+        len = leading_ones(ones);
+        start = base + 32 - len;
+    }
+    if (first)
+        *first = best_first;
+    return best;
+}
+
+/* ---- the consistency check ------------------------------------------------------- */
+
+/* Bits of the last word of `used` that lie past the zone. */
+static uint32_t tail_bits(const struct pmm_zone *z)
+{
+    return (z->frames & 31) ? ALL_ONES << (z->frames & 31) : 0;
+}
+
+/* One summary against the words of `used`, and its l2 against its l1. */
+static bool summary_ok(const struct pmm_zone *z, const uint32_t *l1, const uint32_t *l2,
+                       bool (*property)(uint32_t))
+{
+    uint32_t n1 = words_for(z->words), n2 = words_for(n1);
+    for (uint32_t i = 0; i < n1; i++) {
+        uint32_t want = 0;
+        for (uint32_t b = 0; b < 32 && (i << 5) + b < z->words; b++)
+            if (property(z->used[(i << 5) + b]))
+                want |= 1u << b;
+        if (l1[i] != want)
+            return false;
+    }
+    for (uint32_t k = 0; k < n2; k++) {
+        uint32_t want = 0;
+        for (uint32_t b = 0; b < 32 && (k << 5) + b < n1; b++)
+            if (l1[(k << 5) + b])
+                want |= 1u << b;
+        if (l2[k] != want)
+            return false;
+    }
+    return true;
+}
+
+/* The per-frame records against the frame's state. */
+static const char *records_check(const struct pmm_zone *z)
+{
+    for (uint32_t f = 0; f < z->frames; f++) {
+        uint32_t bit = 1u << (f & 31);
+        bool reserved = z->reserved[f >> 5] & bit, used = z->used[f >> 5] & bit;
+        bool allocated = used && !reserved;
+        if (!used != (z->tags[f] == TAG_FREE))
+            return "a free frame without TAG_FREE, or a used one with it";
+        if (z->refs && allocated && z->refs[f] == 0)
+            return "an allocated frame with no reference";
+        if (z->refs && !allocated && z->refs[f] != 0)
+            return "a free or reserved frame with references";
+        if (z->owners && !allocated && z->owners[f] != 0)
+            return "a free or reserved frame with an owner";
+    }
+    return NULL;
+}
+
+/* pmm_zone_check - see pmm_zone.h. */
+const char *pmm_zone_check(const struct pmm_zone *z)
+{
+    if (z->words != words_for(z->frames))
+        return "words does not match frames";
+    if (!z->refs != !(z->features & PMM_FEAT_REFS) ||
+        !z->owners != !(z->features & PMM_FEAT_OWNERS))
+        return "features do not match the arrays";
+    if (z->words && z->hint >= z->words)
+        return "hint past the last word";
+    uint32_t free = 0, reserved = 0;
+    for (uint32_t w = 0; w < z->words; w++) {
+        uint32_t u = z->used[w], r = z->reserved[w];
+        if (r & ~u)
+            return "a reserved frame is not marked used";
+        if (w == z->words - 1) {
+            uint32_t tail = tail_bits(z);
+            if ((u & tail) != tail || (r & tail) != tail)
+                return "frames past the zone are not marked used and reserved";
+            u &= ~tail;
+            r &= ~tail;
+            free += (uint32_t)__builtin_popcount(~u & ~tail);
+        } else {
+            free += (uint32_t)__builtin_popcount(~u);
+        }
+        reserved += (uint32_t)__builtin_popcount(r);
+    }
+    if (z->free_frames != free)
+        return "free counter differs from the bitmap";
+    if (z->reserved_frames != reserved)
+        return "reserved counter differs from the bitmap";
+    if ((uint64_t)z->free_frames + z->allocated_frames + z->reserved_frames != z->frames)
+        return "free + allocated + reserved != frames";
+    if (!summary_ok(z, z->avail_l1, z->avail_l2, word_avail))
+        return "avail summary differs from the bitmap";
+    if (!summary_ok(z, z->half_l1, z->half_l2, word_half))
+        return "half summary differs from the bitmap";
+    if (!summary_ok(z, z->empty_l1, z->empty_l2, word_empty))
+        return "empty summary differs from the bitmap";
+    const char *broken = records_check(z);
+    if (broken)
+        return broken;
+    if (z->no_run_below && pmm_zone_largest_free_run(z, NULL) >= z->no_run_below)
+        return "a free run as long as no_run_below exists";
+    return NULL;
+}

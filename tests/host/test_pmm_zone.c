@@ -1,0 +1,961 @@
+/*
+ * test_pmm_zone.c - the frame allocator's pure core, function by function:
+ * building a zone, single frames and the hint, runs and the negative cache,
+ * frees and their errors, references, records, scans, and the consistency
+ * check catching corruption planted in a copy of a zone.
+ *
+ * Every zone's storage is a heap block of exactly pmm_zone_storage_bytes,
+ * so ASan reports any write past it.  After most steps pmm_zone_check must
+ * pass.  (The random model test is test_pmm_model.c.)
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "kernel/pmm_zone.h"
+
+#define ALL (PMM_FEAT_REFS | PMM_FEAT_OWNERS)
+
+struct tz {
+    struct pmm_zone z;
+    uint8_t *mem;
+    size_t bytes;
+};
+
+static void tz_make(struct tz *t, uint32_t frames, unsigned features)
+{
+    t->bytes = pmm_zone_storage_bytes(frames, features);
+    t->mem = malloc(t->bytes ? t->bytes : 1);
+    if (!t->mem)
+        abort();
+    memset(t->mem, 0xa5, t->bytes);
+    pmm_zone_init(&t->z, t->mem, frames, features);
+}
+
+static void tz_done(struct tz *t)
+{
+    free(t->mem);
+    t->mem = NULL;
+}
+
+/* A copy of the zone in its own storage, every pointer moved with it. */
+static void tz_clone(struct tz *dst, const struct tz *src)
+{
+    dst->bytes = src->bytes;
+    dst->mem = malloc(src->bytes ? src->bytes : 1);
+    if (!dst->mem)
+        abort();
+    memcpy(dst->mem, src->mem, src->bytes);
+    dst->z = src->z;
+#define REBASE(field)                                                                  \
+    do {                                                                               \
+        if (src->z.field)                                                              \
+            dst->z.field = (void *)(dst->mem + ((uint8_t *)src->z.field - src->mem));  \
+    } while (0)
+    REBASE(used);
+    REBASE(reserved);
+    REBASE(avail_l1);
+    REBASE(avail_l2);
+    REBASE(half_l1);
+    REBASE(half_l2);
+    REBASE(empty_l1);
+    REBASE(empty_l2);
+    REBASE(tags);
+    REBASE(refs);
+    REBASE(owners);
+#undef REBASE
+}
+
+#define CHECK_OK(t) CHECK_STR_EQ(pmm_zone_check(&(t)->z), NULL)
+
+static enum frame_state state_of(const struct pmm_zone *z, uint32_t f)
+{
+    struct frame_info fi;
+    pmm_zone_query(z, f, &fi);
+    return fi.state;
+}
+
+static uint8_t tag_of(const struct pmm_zone *z, uint32_t f)
+{
+    struct frame_info fi;
+    pmm_zone_query(z, f, &fi);
+    return fi.tag;
+}
+
+/* Allocates every free frame (in whatever order the zone picks). */
+static void fill(struct pmm_zone *z)
+{
+    while (pmm_zone_alloc(z, TAG_USER, 0) != PMM_NO_FRAME) {
+    }
+}
+
+/* ---- names -------------------------------------------------------------------- */
+
+static void test_names(void)
+{
+    static const char *const want[TAG_COUNT] = {
+        "free", "reserved", "ACPI", "kernel", "boot", "bitmap", "pagetable",
+        "heap", "stack", "DMA", "device", "user", "guard",
+    };
+    for (unsigned t = 0; t < TAG_COUNT; t++) {
+        CHECK_STR_EQ(pmm_tag_name(t), want[t]);
+        CHECK_EQ_U64(pmm_tag_parse(want[t]), t);
+    }
+    CHECK_STR_EQ(pmm_tag_name(TAG_COUNT), "?");
+    CHECK_STR_EQ(pmm_tag_name(255), "?");
+    CHECK_STR_EQ(pmm_tag_name(UINT32_MAX), "?");
+    CHECK_EQ_U64(pmm_tag_parse("dma"), TAG_DMA);
+    CHECK_EQ_U64(pmm_tag_parse("Acpi"), TAG_ACPI);
+    CHECK_EQ_U64(pmm_tag_parse("PAGETABLE"), TAG_PAGETABLE);
+    CHECK(pmm_tag_parse("") == -1);
+    CHECK(pmm_tag_parse("use") == -1);
+    CHECK(pmm_tag_parse("users") == -1);
+    CHECK(pmm_tag_parse("?") == -1);
+    CHECK(pmm_tag_parse(NULL) == -1);
+
+    CHECK_STR_EQ(pmm_error_str(PMM_OK), "ok");
+    CHECK_STR_EQ(pmm_error_str(PMM_ERR_RANGE), "out of range");
+    CHECK_STR_EQ(pmm_error_str(PMM_ERR_RESERVED), "reserved");
+    CHECK_STR_EQ(pmm_error_str(PMM_ERR_NOT_ALLOCATED), "not allocated (already free)");
+    CHECK_STR_EQ(pmm_error_str(PMM_ERR_SHARED), "still shared");
+    CHECK_STR_EQ(pmm_error_str(PMM_ERR_REF_OVERFLOW), "reference count overflow");
+    CHECK_STR_EQ(pmm_error_str(PMM_ERR_BAD_ARG), "bad argument");
+    CHECK_STR_EQ(pmm_error_str((enum pmm_error)99), "unknown error");
+}
+
+/* ---- building --------------------------------------------------------------------- */
+
+static void test_storage(void)
+{
+    /* used + reserved + 3 x (l1 + l2) + tags (+ refs, owners). */
+    CHECK_EQ_U64(pmm_zone_storage_bytes(0, 0), 0);
+    CHECK_EQ_U64(pmm_zone_storage_bytes(1, 0), 4 + 4 + 3 * 8 + 4);
+    CHECK_EQ_U64(pmm_zone_storage_bytes(1, ALL), 4 + 4 + 3 * 8 + 4 + 4 + 4);
+    CHECK_EQ_U64(pmm_zone_storage_bytes(32, PMM_FEAT_REFS), 4 + 4 + 3 * 8 + 32 + 64);
+    CHECK_EQ_U64(pmm_zone_storage_bytes(33, PMM_FEAT_OWNERS), 8 + 8 + 3 * 8 + 36 + 132);
+    /* 4 GiB: 128 KiB x 2 bitmaps, 3 x (4 KiB + 128 B), 1 + 2 + 4 MiB of records. */
+    CHECK_EQ_U64(pmm_zone_storage_bytes(1u << 20, ALL),
+                 2 * 131072 + 3 * (4096 + 128) + 7 * 1048576);
+    for (uint32_t f = 0; f < 200; f++)
+        for (unsigned feat = 0; feat < 4; feat++)
+            CHECK_EQ_U64(pmm_zone_storage_bytes(f, feat) % 4, 0);
+}
+
+static void test_init(void)
+{
+    static const uint32_t sizes[] = {0, 1, 31, 32, 33, 100, 1024, 1025, 33000};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        for (unsigned feat = 0; feat < 4; feat++) {
+            struct tz t;
+            tz_make(&t, sizes[i], feat);
+            CHECK_OK(&t);
+            CHECK_EQ_U64(t.z.frames, sizes[i]);
+            CHECK_EQ_U64(t.z.reserved_frames, sizes[i]);
+            CHECK_EQ_U64(t.z.free_frames, 0);
+            CHECK_EQ_U64(t.z.allocated_frames, 0);
+            CHECK((t.z.refs != NULL) == ((feat & PMM_FEAT_REFS) != 0));
+            CHECK((t.z.owners != NULL) == ((feat & PMM_FEAT_OWNERS) != 0));
+            for (uint32_t f = 0; f < sizes[i]; f += 7) {
+                CHECK_EQ_U64(state_of(&t.z, f), FRAME_RESERVED);
+                CHECK_EQ_U64(tag_of(&t.z, f), TAG_RESERVED);
+            }
+            CHECK_EQ_U64(state_of(&t.z, sizes[i]), FRAME_OUT_OF_RANGE);
+            CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0), PMM_NO_FRAME);
+            CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 2, 1, TAG_USER, 0), PMM_NO_FRAME);
+            CHECK_EQ_U64(t.z.failed_allocs, 2);
+            CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_RESERVED), sizes[i]);
+            uint32_t first = 0;
+            CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, &first), 0);
+            CHECK_EQ_U64(first, PMM_NO_FRAME);
+            CHECK_OK(&t);
+            tz_done(&t);
+        }
+    }
+}
+
+static void test_release_reserve(void)
+{
+    struct tz t;
+    tz_make(&t, 100, ALL);
+    pmm_zone_release(&t.z, 5, 35); /* 5..39: partial words at both ends */
+    CHECK_OK(&t);
+    CHECK_EQ_U64(t.z.free_frames, 35);
+    CHECK_EQ_U64(t.z.reserved_frames, 65);
+    CHECK_EQ_U64(state_of(&t.z, 4), FRAME_RESERVED);
+    CHECK_EQ_U64(state_of(&t.z, 5), FRAME_FREE);
+    CHECK_EQ_U64(state_of(&t.z, 39), FRAME_FREE);
+    CHECK_EQ_U64(state_of(&t.z, 40), FRAME_RESERVED);
+    CHECK_EQ_U64(tag_of(&t.z, 5), TAG_FREE);
+    CHECK_EQ_U64(tag_of(&t.z, 40), TAG_RESERVED);
+
+    pmm_zone_release(&t.z, 90, 1000); /* past the end: clipped */
+    CHECK_EQ_U64(t.z.free_frames, 45);
+    pmm_zone_release(&t.z, 95, UINT32_MAX); /* already free: nothing */
+    CHECK_EQ_U64(t.z.free_frames, 45);
+    pmm_zone_release(&t.z, 100, 5);
+    pmm_zone_release(&t.z, UINT32_MAX, UINT32_MAX);
+    pmm_zone_release(&t.z, 50, 0);
+    CHECK_EQ_U64(t.z.free_frames, 45);
+    CHECK_OK(&t);
+
+    /* An allocated frame is left alone by release. */
+    uint32_t a = pmm_zone_alloc(&t.z, TAG_HEAP, 7);
+    CHECK_EQ_U64(a, 5);
+    pmm_zone_release(&t.z, 0, 100);
+    CHECK_EQ_U64(state_of(&t.z, a), FRAME_ALLOCATED);
+    CHECK_EQ_U64(t.z.free_frames, 99);
+    CHECK_EQ_U64(t.z.allocated_frames, 1);
+    CHECK_EQ_U64(t.z.reserved_frames, 0);
+    CHECK_OK(&t);
+
+    /* Reserve free frames (partial words), then over the allocated one. */
+    CHECK_EQ_U64(pmm_zone_reserve(&t.z, 30, 4, TAG_KERNEL), 0);
+    CHECK_EQ_U64(t.z.reserved_frames, 4);
+    CHECK_EQ_U64(tag_of(&t.z, 30), TAG_KERNEL);
+    CHECK_EQ_U64(tag_of(&t.z, 33), TAG_KERNEL);
+    CHECK_EQ_U64(state_of(&t.z, 34), FRAME_FREE);
+    CHECK_EQ_U64(pmm_zone_reserve(&t.z, 0, 10, TAG_ACPI), 1); /* frame 5 was allocated */
+    CHECK_EQ_U64(state_of(&t.z, 5), FRAME_RESERVED);
+    struct frame_info fi;
+    pmm_zone_query(&t.z, 5, &fi);
+    CHECK_EQ_U64(fi.refs, 0);
+    CHECK_EQ_U64(fi.owner, 0);
+    CHECK_EQ_U64(fi.tag, TAG_ACPI);
+    CHECK_EQ_U64(t.z.allocated_frames, 0);
+    CHECK_EQ_U64(t.z.reserved_frames, 14);
+    CHECK_OK(&t);
+    /* Again over reserved frames: only the tag changes; TAG_FREE is not
+     * a reservation's tag. */
+    CHECK_EQ_U64(pmm_zone_reserve(&t.z, 0, 2, TAG_BOOT), 0);
+    CHECK_EQ_U64(tag_of(&t.z, 1), TAG_BOOT);
+    CHECK_EQ_U64(t.z.reserved_frames, 14);
+    CHECK_EQ_U64(pmm_zone_reserve(&t.z, 98, 50, TAG_FREE), 0);
+    CHECK_EQ_U64(tag_of(&t.z, 99), TAG_RESERVED);
+    CHECK_EQ_U64(t.z.reserved_frames, 16);
+    CHECK_EQ_U64(pmm_zone_reserve(&t.z, 100, 10, TAG_KERNEL), 0);
+    CHECK_EQ_U64(pmm_zone_reserve(&t.z, 10, 0, TAG_KERNEL), 0);
+    CHECK_EQ_U64(t.z.reserved_frames, 16);
+    CHECK_OK(&t);
+    /* Whole words at once, and released again. */
+    CHECK_EQ_U64(pmm_zone_reserve(&t.z, 0, 100, TAG_DEVICE), 0);
+    CHECK_EQ_U64(t.z.free_frames, 0);
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_DEVICE), 100);
+    CHECK_OK(&t);
+    pmm_zone_release(&t.z, 0, 64);
+    CHECK_EQ_U64(t.z.free_frames, 64);
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_FREE), 64);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
+/* ---- single frames ------------------------------------------------------------------ */
+
+static void test_alloc_order_and_hint(void)
+{
+    struct tz t;
+    tz_make(&t, 100, ALL);
+    pmm_zone_release(&t.z, 0, 100);
+    for (uint32_t i = 0; i < 40; i++)
+        CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_HEAP, 0x1000 + i), i);
+    CHECK_OK(&t);
+    struct frame_info fi;
+    pmm_zone_query(&t.z, 7, &fi);
+    CHECK_EQ_U64(fi.state, FRAME_ALLOCATED);
+    CHECK_EQ_U64(fi.tag, TAG_HEAP);
+    CHECK_EQ_U64(fi.refs, 1);
+    CHECK_EQ_U64(fi.owner, 0x1007);
+    CHECK_EQ_U64(t.z.allocs, 40);
+    CHECK_EQ_U64(t.z.hint, 1);
+
+    /* Frame 35 is in the hint's word: it comes back first.  Frame 2 is
+     * below the hint: it waits until the search wraps around. */
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 35), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 2), PMM_OK);
+    CHECK_EQ_U64(t.z.frees, 2);
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_STACK, 0), 35);
+    for (uint32_t i = 40; i < 100; i++)
+        CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_STACK, 0), i);
+    CHECK_EQ_U64(t.z.hint, 3);
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_STACK, 0), 2); /* wrapped */
+    CHECK_EQ_U64(t.z.hint, 0);
+    CHECK_EQ_U64(t.z.free_frames, 0);
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_STACK, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(t.z.failed_allocs, 1);
+    CHECK_OK(&t);
+
+    /* The lowest free frame of the hint's word, then onward. */
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 70), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 10), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 20), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0), 10);
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0), 20);
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0), 70);
+    CHECK_EQ_U64(t.z.hint, 2);
+    /* TAG_FREE is refused even with frames free. */
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 99), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_FREE, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_GUARD, 0), 99);
+    CHECK_OK(&t);
+    tz_done(&t);
+
+    /* A big zone: the hint walks through the summaries to the end. */
+    tz_make(&t, 70000, 0);
+    pmm_zone_release(&t.z, 1, 69998); /* frames 0 and 69999 stay reserved */
+    uint32_t n = 0, prev = 0;
+    bool ascending = true;
+    for (uint32_t f; (f = pmm_zone_alloc(&t.z, TAG_USER, 0)) != PMM_NO_FRAME; n++) {
+        ascending &= n == 0 || f == prev + 1;
+        prev = f;
+    }
+    CHECK(ascending);
+    CHECK_EQ_U64(n, 69998);
+    CHECK_EQ_U64(prev, 69998);
+    CHECK_OK(&t);
+    /* Two frames far apart, the hint at the end: found through l2. */
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 40000), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 5), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0), 5);
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0), 40000);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
+static void test_free_errors(void)
+{
+    struct tz t;
+    tz_make(&t, 64, ALL);
+    pmm_zone_release(&t.z, 8, 48); /* 0..7 and 56..63 reserved */
+    uint32_t a = pmm_zone_alloc(&t.z, TAG_USER, 0);
+    CHECK_EQ_U64(a, 8);
+    struct tz before;
+    tz_clone(&before, &t);
+
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 64), PMM_ERR_RANGE);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, UINT32_MAX), PMM_ERR_RANGE);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 3), PMM_ERR_RESERVED);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 60), PMM_ERR_RESERVED);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 9), PMM_ERR_NOT_ALLOCATED);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, a), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, a), PMM_ERR_SHARED);
+    CHECK_EQ_U64(t.z.bad_frees, 6);
+    /* Nothing but the refcount (and the statistic) changed. */
+    CHECK(memcmp(t.z.used, before.z.used, 8) == 0);
+    CHECK(memcmp(t.z.tags, before.z.tags, 64) == 0);
+    CHECK_EQ_U64(t.z.free_frames, before.z.free_frames);
+    CHECK_OK(&t);
+    bool freed = true;
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, a, &freed), PMM_OK);
+    CHECK(!freed);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, a), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, a), PMM_ERR_NOT_ALLOCATED); /* double free */
+    CHECK_EQ_U64(t.z.free_frames, 48);
+    CHECK_EQ_U64(t.z.frees, 1);
+    CHECK_EQ_U64(t.z.bad_frees, 7);
+    CHECK_OK(&t);
+    tz_done(&before);
+    tz_done(&t);
+}
+
+/* ---- references, records -------------------------------------------------------------- */
+
+static void test_refs(void)
+{
+    struct tz t;
+    tz_make(&t, 40, ALL);
+    pmm_zone_release(&t.z, 1, 38);
+    uint32_t a = pmm_zone_alloc(&t.z, TAG_USER, 1);
+    bool freed = true;
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, 0), PMM_ERR_RESERVED);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, 40), PMM_ERR_RANGE);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, 20), PMM_ERR_NOT_ALLOCATED);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, 0, &freed), PMM_ERR_RESERVED);
+    CHECK(!freed);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, 40, &freed), PMM_ERR_RANGE);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, 20, NULL), PMM_ERR_NOT_ALLOCATED);
+    CHECK_EQ_U64(t.z.bad_frees, 3);
+
+    /* Up to the maximum, one more overflows, down again to zero. */
+    uint32_t ok = 0;
+    for (uint32_t i = 1; i < PMM_REF_MAX; i++)
+        ok += pmm_zone_ref(&t.z, a) == PMM_OK;
+    CHECK_EQ_U64(ok, PMM_REF_MAX - 1);
+    struct frame_info fi;
+    pmm_zone_query(&t.z, a, &fi);
+    CHECK_EQ_U64(fi.refs, PMM_REF_MAX);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, a), PMM_ERR_REF_OVERFLOW);
+    pmm_zone_query(&t.z, a, &fi);
+    CHECK_EQ_U64(fi.refs, PMM_REF_MAX);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, a), PMM_ERR_SHARED);
+    CHECK_OK(&t);
+    ok = 0;
+    for (uint32_t i = 1; i < PMM_REF_MAX; i++) {
+        ok += pmm_zone_unref(&t.z, a, &freed) == PMM_OK && !freed;
+    }
+    CHECK_EQ_U64(ok, PMM_REF_MAX - 1);
+    CHECK_EQ_U64(state_of(&t.z, a), FRAME_ALLOCATED);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, a, &freed), PMM_OK);
+    CHECK(freed);
+    CHECK_EQ_U64(state_of(&t.z, a), FRAME_FREE);
+    CHECK_EQ_U64(t.z.free_frames, 38);
+    CHECK_EQ_U64(t.z.frees, 1);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, a, &freed), PMM_ERR_NOT_ALLOCATED);
+    CHECK(!freed);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
+static void test_features_off(void)
+{
+    struct tz t;
+    tz_make(&t, 40, 0);
+    pmm_zone_release(&t.z, 0, 40);
+    uint32_t a = pmm_zone_alloc(&t.z, TAG_DMA, 0x1234);
+    bool freed = true;
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, a), PMM_ERR_BAD_ARG);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, a, &freed), PMM_ERR_BAD_ARG);
+    CHECK(!freed);
+    struct frame_info fi;
+    pmm_zone_query(&t.z, a, &fi);
+    CHECK_EQ_U64(fi.state, FRAME_ALLOCATED);
+    CHECK_EQ_U64(fi.refs, 1);
+    CHECK_EQ_U64(fi.owner, 0);
+    CHECK_EQ_U64(fi.tag, TAG_DMA);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, a), PMM_OK);
+    CHECK_OK(&t);
+    tz_done(&t);
+
+    /* Owners without refs, and refs without owners. */
+    tz_make(&t, 40, PMM_FEAT_OWNERS);
+    pmm_zone_release(&t.z, 0, 40);
+    a = pmm_zone_alloc(&t.z, TAG_DMA, 0x1234);
+    pmm_zone_query(&t.z, a, &fi);
+    CHECK_EQ_U64(fi.owner, 0x1234);
+    CHECK_EQ_U64(fi.refs, 1);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, a), PMM_ERR_BAD_ARG);
+    CHECK_OK(&t);
+    tz_done(&t);
+    tz_make(&t, 40, PMM_FEAT_REFS);
+    pmm_zone_release(&t.z, 0, 40);
+    a = pmm_zone_alloc(&t.z, TAG_DMA, 0x1234);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, a), PMM_OK);
+    pmm_zone_query(&t.z, a, &fi);
+    CHECK_EQ_U64(fi.owner, 0);
+    CHECK_EQ_U64(fi.refs, 2);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
+static void test_query_and_counts(void)
+{
+    struct tz t;
+    tz_make(&t, 50, ALL);
+    pmm_zone_release(&t.z, 10, 30);
+    pmm_zone_reserve(&t.z, 45, 5, TAG_KERNEL);
+    uint32_t a = pmm_zone_alloc_run(&t.z, 3, 1, TAG_PAGETABLE, 0xc0de);
+    CHECK_EQ_U64(a, 10);
+    struct frame_info fi;
+    pmm_zone_query(&t.z, 11, &fi);
+    CHECK_EQ_U64(fi.state, FRAME_ALLOCATED);
+    CHECK_EQ_U64(fi.tag, TAG_PAGETABLE);
+    CHECK_EQ_U64(fi.refs, 1);
+    CHECK_EQ_U64(fi.owner, 0xc0de);
+    pmm_zone_query(&t.z, 13, &fi);
+    CHECK_EQ_U64(fi.state, FRAME_FREE);
+    CHECK_EQ_U64(fi.tag, TAG_FREE);
+    CHECK_EQ_U64(fi.refs, 0);
+    CHECK_EQ_U64(fi.owner, 0);
+    pmm_zone_query(&t.z, 46, &fi);
+    CHECK_EQ_U64(fi.state, FRAME_RESERVED);
+    CHECK_EQ_U64(fi.tag, TAG_KERNEL);
+    CHECK_EQ_U64(fi.refs, 0);
+    memset(&fi, 0x77, sizeof(fi));
+    pmm_zone_query(&t.z, 50, &fi);
+    CHECK_EQ_U64(fi.state, FRAME_OUT_OF_RANGE);
+    CHECK_EQ_U64(fi.tag, 0);
+    CHECK_EQ_U64(fi.refs, 0);
+    CHECK_EQ_U64(fi.owner, 0);
+    pmm_zone_query(&t.z, UINT32_MAX, &fi);
+    CHECK_EQ_U64(fi.state, FRAME_OUT_OF_RANGE);
+
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_PAGETABLE), 3);
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_FREE), 27);
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_KERNEL), 5);
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_RESERVED), 15);
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_GUARD), 0);
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, 200), 0);
+    tz_done(&t);
+}
+
+static void test_largest_free_run(void)
+{
+    struct tz t;
+    uint32_t first = 0;
+    tz_make(&t, 200, 0);
+    pmm_zone_release(&t.z, 0, 200);
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, &first), 200);
+    CHECK_EQ_U64(first, 0);
+    fill(&t.z);
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, &first), 0);
+    CHECK_EQ_U64(first, PMM_NO_FRAME);
+    uint32_t bad;
+    /* Runs: 3..5 (3), 30..40 (11, crossing a word), 100..106 (7),
+     * 190..199 (10, at the end), 64..95 (one whole word, 32). */
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 3, 3, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 30, 11, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 100, 7, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 190, 10, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, &first), 11);
+    CHECK_EQ_U64(first, 30);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 64, 32, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, NULL), 32);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 96), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 63), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, &first), 34);
+    CHECK_EQ_U64(first, 63);
+    /* Runs in the middle of a word. */
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 140, 20, &bad), PMM_OK); /* 140..159: 4 + 16 */
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, &first), 34);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 161, 30, &bad), PMM_ERR_NOT_ALLOCATED);
+    CHECK_EQ_U64(bad, 190);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 161, 29, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, &first), 39);
+    CHECK_EQ_U64(first, 161);
+    CHECK_OK(&t);
+    tz_done(&t);
+
+    /* Inside one word: 4..9 and 20..29. */
+    tz_make(&t, 32, 0);
+    pmm_zone_release(&t.z, 4, 6);
+    pmm_zone_release(&t.z, 20, 10);
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, &first), 10);
+    CHECK_EQ_U64(first, 20);
+    tz_done(&t);
+}
+
+/* ---- runs -------------------------------------------------------------------------- */
+
+/* Does the zone hold count free frames from a multiple of align?  (By
+ * brute force, through pmm_zone_query.) */
+static bool run_exists(const struct pmm_zone *z, uint32_t count, uint32_t align)
+{
+    for (uint64_t p = 0; p + count <= z->frames; p += align) {
+        uint32_t k = 0;
+        while (k < count && state_of(z, (uint32_t)p + k) == FRAME_FREE)
+            k++;
+        if (k == count)
+            return true;
+    }
+    return false;
+}
+
+/* A run the zone handed out: inside, aligned, allocated, tagged. */
+static bool run_good(const struct pmm_zone *z, uint32_t p, uint32_t count, uint32_t align,
+                     uint8_t tag)
+{
+    if (p == PMM_NO_FRAME || p % align || (uint64_t)p + count > z->frames)
+        return false;
+    for (uint32_t k = 0; k < count; k++) {
+        struct frame_info fi;
+        pmm_zone_query(z, p + k, &fi);
+        if (fi.state != FRAME_ALLOCATED || fi.tag != tag || fi.refs != 1)
+            return false;
+    }
+    return true;
+}
+
+static void test_runs_basic(void)
+{
+    struct tz t;
+    tz_make(&t, 256, ALL);
+    pmm_zone_release(&t.z, 0, 256);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 8, 8, TAG_DMA, 5), 0);
+    CHECK(run_good(&t.z, 0, 8, 8, TAG_DMA));
+    struct frame_info fi;
+    pmm_zone_query(&t.z, 7, &fi);
+    CHECK_EQ_U64(fi.owner, 5);
+    CHECK_EQ_U64(state_of(&t.z, 8), FRAME_FREE);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 4, 4, TAG_DMA, 5), 8);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 3, 16, TAG_DMA, 5), 16);
+    /* No aligned 16 left in word 0: the half summary names word 1. */
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 16, 16, TAG_HEAP, 5), 32);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 16, 1, TAG_HEAP, 5), 48);
+    CHECK_EQ_U64(t.z.allocated_frames, 8 + 4 + 3 + 16 + 16);
+    CHECK_EQ_U64(t.z.allocs, 47);
+    CHECK_OK(&t);
+    /* Count 1, align 1 is a single allocation: the lowest frame at the hint. */
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 1, 1, TAG_USER, 0), 64);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 2, 1, TAG_USER, 0), 65);
+    uint32_t bad = 0;
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 0, 8, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 32, 32, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_HEAP), 0);
+    CHECK_EQ_U64(t.z.frees, 40);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
+static void test_runs_all_sizes(void)
+{
+    for (int pass = 0; pass < 3; pass++) {
+        struct tz t;
+        tz_make(&t, 1000, ALL);
+        pmm_zone_release(&t.z, 0, 1000);
+        /* pass 1: a frame in use every 37; pass 2: every 37, and 5..9 of 64 */
+        for (uint32_t f = 0; pass && f < 1000; f++)
+            if (f % 37 == 0 || (pass == 2 && f % 64 >= 5 && f % 64 < 10))
+                pmm_zone_reserve(&t.z, f, 1, TAG_GUARD);
+        uint32_t wrong = 0, found = 0;
+        for (uint32_t count = 1; count <= 100; count++) {
+            for (uint32_t align = 1; align <= 64; align *= 2) {
+                bool exists = run_exists(&t.z, count, align);
+                uint32_t p = pmm_zone_alloc_run(&t.z, count, align, TAG_DMA, count);
+                if (!exists) {
+                    wrong += p != PMM_NO_FRAME;
+                    continue;
+                }
+                found++;
+                if (!run_good(&t.z, p, count, align, TAG_DMA)) {
+                    wrong++;
+                    fprintf(stderr, "    run %u/%u at %u\n", count, align, p);
+                    continue;
+                }
+                uint32_t bad;
+                wrong += pmm_zone_free_run(&t.z, p, count, &bad) != PMM_OK;
+                wrong += pmm_zone_check(&t.z) != NULL;
+            }
+        }
+        CHECK_EQ_U64(wrong, 0);
+        CHECK(found > 0);
+        if (pass == 0)
+            CHECK_EQ_U64(found, 700);
+        CHECK_OK(&t);
+        tz_done(&t);
+    }
+}
+
+static void test_runs_word_boundaries(void)
+{
+    struct tz t;
+    uint32_t bad;
+    tz_make(&t, 128, ALL);
+    pmm_zone_release(&t.z, 0, 128);
+    fill(&t.z);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 28, 8, &bad), PMM_OK); /* 28..35 */
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 8, 1, TAG_USER, 0), 28);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 28, 8, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 8, 4, TAG_USER, 0), 28);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 28, 8, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 8, 8, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(t.z.no_run_below, 15); /* no free run of 8 + 8 - 1 */
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 4, 8, TAG_USER, 0), 32);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 32, 4, &bad), PMM_OK);
+    CHECK_EQ_U64(t.z.no_run_below, 15); /* the 8 frames cannot make 15 */
+    CHECK_OK(&t);
+
+    /* A run over three words: 20..75. */
+    fill(&t.z);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 20, 56, &bad), PMM_OK);
+    CHECK_EQ_U64(t.z.no_run_below, 0);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 50, 1, TAG_USER, 0), 20);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 20, 50, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 50, 32, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(t.z.no_run_below, 81);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 40, 32, TAG_USER, 0), 32);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 12, 4, TAG_USER, 0), 20);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 4, 1, TAG_USER, 0), 72);
+    CHECK_EQ_U64(t.z.free_frames, 0);
+    CHECK_OK(&t);
+
+    /* The last frames of a zone that ends inside a word. */
+    tz_done(&t);
+    tz_make(&t, 100, 0);
+    pmm_zone_release(&t.z, 0, 100);
+    fill(&t.z);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 90, 10, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 11, 1, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 10, 2, TAG_USER, 0), 90);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 90, 10, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 4, 4, TAG_USER, 0), 96); /* the hint's word */
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
+static void test_runs_large(void)
+{
+    struct tz t;
+    uint32_t bad;
+    tz_make(&t, 4096, 0);
+    pmm_zone_release(&t.z, 0, 4096);
+    /* Through the empty summary: 4 whole words from an even word. */
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 100, 64, TAG_DMA, 0), 0);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 100, 64, TAG_DMA, 0), 128);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 1000, 1, TAG_DMA, 0), 256);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 1, 1024, TAG_DMA, 0), 2048);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 33, 1, TAG_DMA, 0), 2080);
+    CHECK_OK(&t);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 0, 100, &bad), PMM_OK);
+    /* From the hint (word 66) on: the next 1024-aligned empty word. */
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 1, 1024, TAG_DMA, 0), 3072);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 3072, 1, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 128, 100, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 256, 1000, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 2048, 1, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 2080, 33, &bad), PMM_OK);
+    CHECK_EQ_U64(t.z.free_frames, 4096);
+    /* The whole zone, then one frame too many. */
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 4097, 1, TAG_DMA, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 4096, 4096, TAG_DMA, 0), 0);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 0, 4096, &bad), PMM_OK);
+    CHECK_OK(&t);
+
+    /* Only the exact search sees a run that covers no 4 whole words. */
+    fill(&t.z);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 40, 100, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 100, 1, TAG_HEAP, 0), 40);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 40, 100, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 64, 64, TAG_HEAP, 0), 64);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 20, 2, TAG_HEAP, 0), 40);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 12, 4, TAG_HEAP, 0), 128);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 4, 1, TAG_HEAP, 0), 60);
+    CHECK_EQ_U64(t.z.free_frames, 0);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
+static void test_runs_none_and_cache(void)
+{
+    struct tz t;
+    uint32_t bad;
+    tz_make(&t, 96, ALL);
+    pmm_zone_release(&t.z, 0, 96);
+    fill(&t.z);
+    for (uint32_t f = 0; f < 96; f += 3)
+        CHECK_EQ_U64(pmm_zone_free(&t.z, f), PMM_OK); /* free runs of 1 */
+    uint64_t failed = t.z.failed_allocs;
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 2, 1, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(t.z.no_run_below, 2);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 5, 1, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(t.z.failed_allocs, failed + 2);
+    CHECK_OK(&t);
+    /* Single frames still come; their free keeps the cache (runs of 1). */
+    uint32_t p = pmm_zone_alloc_run(&t.z, 1, 2, TAG_USER, 0);
+    CHECK(p != PMM_NO_FRAME && p % 6 == 0);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, p), PMM_OK);
+    CHECK_EQ_U64(t.z.no_run_below, 2);
+    /* Freeing frame 1 makes 0..1: forgotten, and the run is found. */
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 1), PMM_OK);
+    CHECK_EQ_U64(t.z.no_run_below, 0);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 2, 1, TAG_USER, 0), 0);
+    CHECK_OK(&t);
+    tz_done(&t);
+
+    /* Runs of 3: a free that makes 2 keeps the cache, one that makes 4
+     * clears it. */
+    tz_make(&t, 96, ALL);
+    pmm_zone_release(&t.z, 0, 96);
+    fill(&t.z);
+    for (uint32_t f = 0; f < 96; f += 3)
+        pmm_zone_free(&t.z, f);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 3, 1, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(t.z.no_run_below, 3);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 1), PMM_OK);
+    CHECK_EQ_U64(t.z.no_run_below, 3);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 3, 1, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_OK(&t);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 2, 1, TAG_USER, 0), 0);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 0, 2, &bad), PMM_OK);
+    CHECK_EQ_U64(t.z.no_run_below, 3);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 2), PMM_OK);
+    CHECK_EQ_U64(t.z.no_run_below, 0);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 3, 1, TAG_USER, 0), 0);
+    /* An aligned failure, then unref-to-zero and release clear it. */
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 4, 4, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(t.z.no_run_below, 7);
+    CHECK_OK(&t);
+    bool freed = false;
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 0, 3, &bad), PMM_OK);
+    CHECK_EQ_U64(t.z.no_run_below, 7); /* 0..3: 4 frames */
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, 4, &freed), PMM_OK);
+    CHECK(freed);
+    CHECK_EQ_U64(t.z.no_run_below, 7); /* 0..4: 5 frames */
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 5), PMM_OK);
+    CHECK_EQ_U64(t.z.no_run_below, 0); /* 0..6: 7 frames */
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 4, 4, TAG_USER, 0), 0);
+    CHECK_OK(&t);
+    tz_done(&t);
+
+    tz_make(&t, 64, 0);
+    pmm_zone_release(&t.z, 0, 8);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 9, 1, TAG_USER, 0), PMM_NO_FRAME); /* 9 > free */
+    CHECK_EQ_U64(t.z.no_run_below, 0);
+    pmm_zone_release(&t.z, 16, 8);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 9, 1, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(t.z.no_run_below, 9);
+    pmm_zone_release(&t.z, 8, 8);
+    CHECK_EQ_U64(t.z.no_run_below, 0);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 24, 1, TAG_USER, 0), 0);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
+static void test_runs_bad_args(void)
+{
+    struct tz t;
+    tz_make(&t, 64, ALL);
+    pmm_zone_release(&t.z, 0, 64);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 0, 1, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 1, 0, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 1, 3, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 2, 6, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 2, 1, TAG_FREE, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 65, 1, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, UINT32_MAX, 1u << 31, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 1, 1u << 31, TAG_USER, 0), 0);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 1, 1u << 31, TAG_USER, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(t.z.failed_allocs, 8);
+    CHECK_EQ_U64(t.z.no_run_below, 1u << 31); /* no free run of 1 + 2^31 - 1 */
+    CHECK_EQ_U64(t.z.free_frames, 63);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
+static void test_free_run_errors(void)
+{
+    struct tz t;
+    uint32_t bad = 0;
+    tz_make(&t, 64, ALL);
+    pmm_zone_release(&t.z, 8, 48); /* 0..7 and 56..63 reserved */
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 8, 1, TAG_USER, 0), 8);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 4, 1, TAG_USER, 0), 16);
+    struct tz before;
+    tz_clone(&before, &t);
+
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 8, 0, &bad), PMM_ERR_BAD_ARG);
+    CHECK_EQ_U64(bad, 8);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 60, 10, &bad), PMM_ERR_RESERVED);
+    CHECK_EQ_U64(bad, 60);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 50, 20, &bad), PMM_ERR_NOT_ALLOCATED);
+    CHECK_EQ_U64(bad, 50);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 16, 8, &bad), PMM_ERR_NOT_ALLOCATED);
+    CHECK_EQ_U64(bad, 20);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 4, 8, &bad), PMM_ERR_RESERVED);
+    CHECK_EQ_U64(bad, 4);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, UINT32_MAX - 1, 5, &bad), PMM_ERR_RANGE);
+    CHECK_EQ_U64(bad, UINT32_MAX - 1);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 62, UINT32_MAX, &bad), PMM_ERR_RESERVED);
+    CHECK_EQ_U64(bad, 62);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 30, 2, NULL), PMM_ERR_NOT_ALLOCATED);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 64, 1, &bad), PMM_ERR_RANGE);
+    CHECK_EQ_U64(bad, 64);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, 10), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 8, 8, &bad), PMM_ERR_SHARED);
+    CHECK_EQ_U64(bad, 10);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, 10, NULL), PMM_OK);
+    CHECK_EQ_U64(t.z.bad_frees, 10);
+    CHECK(memcmp(t.z.used, before.z.used, 8) == 0);
+    CHECK(memcmp(t.z.tags, before.z.tags, 64) == 0);
+    CHECK(memcmp(t.z.refs, before.z.refs, 128) == 0);
+    CHECK_EQ_U64(t.z.free_frames, before.z.free_frames);
+    CHECK_OK(&t);
+    /* A run that leaves the zone after allocated frames. */
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 8, 12, &bad), PMM_OK);
+    CHECK_EQ_U64(t.z.free_frames, 48);
+    pmm_zone_release(&t.z, 0, 64);
+    fill(&t.z);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 60, 10, &bad), PMM_ERR_RANGE);
+    CHECK_EQ_U64(bad, 64);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 0, 64, &bad), PMM_OK);
+    CHECK_EQ_U64(t.z.free_frames, 64);
+    CHECK_OK(&t);
+    tz_done(&before);
+    tz_done(&t);
+}
+
+/* ---- the consistency check --------------------------------------------------------- */
+
+/* A clone of t with one thing broken must fail the check with `want`. */
+#define BROKEN(t, want, corruption)                                                  \
+    do {                                                                             \
+        struct tz c_;                                                                \
+        tz_clone(&c_, (t));                                                          \
+        struct pmm_zone *z = &c_.z;                                                  \
+        corruption;                                                                  \
+        const char *got_ = pmm_zone_check(z);                                        \
+        CHECK(got_ != NULL && strstr(got_, (want)) != NULL);                         \
+        if (!got_ || !strstr(got_, (want)))                                          \
+            fprintf(stderr, "    got \"%s\", wanted \"%s\"\n", got_ ? got_ : "(NULL)", \
+                    (want));                                                         \
+        tz_done(&c_);                                                                \
+    } while (0)
+
+static void test_check_catches(void)
+{
+    struct tz t;
+    tz_make(&t, 300, ALL);
+    pmm_zone_release(&t.z, 10, 280); /* 10..289 */
+    for (int i = 0; i < 50; i++)
+        pmm_zone_alloc(&t.z, TAG_HEAP, 0x100);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 40, 32, TAG_DMA, 0x200), 64);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, 12), PMM_OK);
+    CHECK_OK(&t);
+    /* frames: 10..59 heap, 60..63 free, 64..103 DMA, 104..289 free */
+
+    BROKEN(&t, "avail summary", z->avail_l1[0] ^= 1u << 5);
+    BROKEN(&t, "avail summary", z->avail_l1[0] ^= 1u << 1);
+    BROKEN(&t, "avail summary", z->avail_l2[0] ^= 1u << 1);
+    BROKEN(&t, "half summary", z->half_l1[0] ^= 1u << 4);
+    BROKEN(&t, "half summary", z->half_l2[0] ^= 1u);
+    BROKEN(&t, "empty summary", z->empty_l1[0] ^= 1u << 5);
+    BROKEN(&t, "empty summary", z->empty_l1[0] ^= 1u << 0);
+    BROKEN(&t, "empty summary", z->empty_l2[0] ^= 1u << 3);
+    BROKEN(&t, "free counter", z->free_frames++);
+    BROKEN(&t, "reserved counter", z->reserved_frames--);
+    BROKEN(&t, "free + allocated", z->allocated_frames++);
+    BROKEN(&t, "free counter", z->used[4] |= 1u << 3);  /* a free frame marked used */
+    BROKEN(&t, "not marked used", z->reserved[8] |= 1u << 20);
+    BROKEN(&t, "past the zone", { z->used[9] &= ~(1u << 31); z->reserved[9] &= ~(1u << 31); });
+    BROKEN(&t, "past the zone", z->reserved[9] &= ~(1u << 12));
+    BROKEN(&t, "TAG_FREE", z->tags[200] = TAG_USER);
+    BROKEN(&t, "TAG_FREE", z->tags[20] = TAG_FREE);
+    BROKEN(&t, "TAG_FREE", z->tags[5] = TAG_FREE);
+    BROKEN(&t, "no reference", z->refs[70] = 0);
+    BROKEN(&t, "with references", z->refs[61] = 1);
+    BROKEN(&t, "with references", z->refs[2] = 3);
+    BROKEN(&t, "with an owner", z->owners[250] = 0x1234);
+    BROKEN(&t, "hint", z->hint = z->words);
+    BROKEN(&t, "no_run_below", z->no_run_below = 186);
+    BROKEN(&t, "words", z->words++);
+    BROKEN(&t, "features", z->features = 0);
+    /* A cache that promises less is fine. */
+    {
+        struct tz c;
+        tz_clone(&c, &t);
+        c.z.no_run_below = 187;
+        CHECK_STR_EQ(pmm_zone_check(&c.z), NULL);
+        tz_done(&c);
+    }
+    tz_done(&t);
+}
+
+int main(void)
+{
+    RUN(test_names);
+    RUN(test_storage);
+    RUN(test_init);
+    RUN(test_release_reserve);
+    RUN(test_alloc_order_and_hint);
+    RUN(test_free_errors);
+    RUN(test_refs);
+    RUN(test_features_off);
+    RUN(test_query_and_counts);
+    RUN(test_largest_free_run);
+    RUN(test_runs_basic);
+    RUN(test_runs_all_sizes);
+    RUN(test_runs_word_boundaries);
+    RUN(test_runs_large);
+    RUN(test_runs_none_and_cache);
+    RUN(test_runs_bad_args);
+    RUN(test_free_run_errors);
+    RUN(test_check_catches);
+    return check_summary("pmm_zone");
+}

@@ -49,6 +49,14 @@ extern uint32_t trace_mask;
             trace_emit((bit), __builtin_return_address(0), __VA_ARGS__);    \
     } while (0)
 
+/* TRACE_FROM - the same with the caller given (for a static helper that
+ * does the work of several public entry points). */
+#define TRACE_FROM(bit, caller, ...)                                        \
+    do {                                                                    \
+        if (trace_mask & (bit))                                             \
+            trace_emit((bit), (caller), __VA_ARGS__);                       \
+    } while (0)
+
 void trace_emit(uint32_t bit, const void *caller, const char *fmt, ...) PRINTF_LIKE(3, 4);
 
 /* trace_name - "pmm" for TRACE_PMM; NULL for anything that is not one bit

@@ -46,8 +46,8 @@ void pmm_free_frame(void *frame);
 /*
  * pmm_alloc_frames - `count` physically contiguous frames starting at an
  * address that is a multiple of `align` bytes (a power of two, at least
- * 4096); NULL when no such run exists.  TAG_DMA runs must also lie below
- * 16 MiB (ISA DMA reaches no further); they are refused otherwise.
+ * 4096); NULL when no such run exists.  TAG_DMA runs are taken from below
+ * 16 MiB (ISA DMA reaches no further), the lowest that fits.
  */
 void *pmm_alloc_frames(size_t count, size_t align);
 void *pmm_alloc_frames_tagged(size_t count, size_t align, uint8_t tag);

@@ -101,9 +101,11 @@ struct pmm_zone {
                                        as one reference */
     uint32_t *owners;               /* one per frame, NULL without OWNERS */
     uint32_t hint;                  /* word where the next search starts */
-    uint32_t no_run_below;          /* a run search of at least this many
-                                       frames is known to fail until the
-                                       next free (0: nothing known) */
+    uint32_t no_run_below;          /* no free run of this many frames
+                                       exists, so a run search of at least
+                                       this many fails at once; forgotten
+                                       when a free could have made one, and
+                                       by a release (0: nothing known) */
     /* Counters, exact at all times: free + allocated + reserved == frames */
     uint32_t free_frames, allocated_frames, reserved_frames;
     /* Statistics for people (and the usage graph). */
@@ -130,14 +132,15 @@ void pmm_zone_release(struct pmm_zone *z, uint32_t first, uint32_t count);
 
 /* pmm_zone_reserve - mark [first, first+count) reserved with tag (free
  * frames become reserved; allocated ones too, which is a caller's bug and
- * returns the number of such frames; the part past the zone is ignored). */
+ * returns the number of such frames; the part past the zone is ignored;
+ * TAG_FREE is stored as TAG_RESERVED). */
 uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, uint8_t tag);
 
 /*
  * pmm_zone_alloc - one free frame, lowest-addressed near the hint; it
  * becomes allocated with tag, refcount 1 and owner.  Returns its number,
  * or PMM_NO_FRAME when none is free (answered from the free counter, with
- * no search).
+ * no search) or tag is TAG_FREE.
  */
 uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner);
 
@@ -147,11 +150,19 @@ uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner);
  * first frame or PMM_NO_FRAME.  Runs of up to 16 frames with align <= 16
  * are found through the half summary, longer ones through the empty
  * summary; when those fail, an exact search over words with free frames
- * still finds any run that exists (its failure is remembered until the next
- * free, so repeated refusals cost nothing).
+ * still finds any run that exists (its failure is remembered until a free
+ * could have made such a run, so repeated refusals cost nothing).  Also
+ * PMM_NO_FRAME for count 0, an alignment that is not a power of two, or
+ * tag TAG_FREE.
  */
 uint32_t pmm_zone_alloc_run(struct pmm_zone *z, uint32_t count, uint32_t align, uint8_t tag,
                             uint32_t owner);
+
+/* pmm_zone_alloc_run_below - as pmm_zone_alloc_run, but the whole run
+ * must lie below frame `limit` (ISA DMA reaches only the first 16 MiB);
+ * the lowest such run is taken. */
+uint32_t pmm_zone_alloc_run_below(struct pmm_zone *z, uint32_t count, uint32_t align,
+                                  uint32_t limit, uint8_t tag, uint32_t owner);
 
 /* pmm_zone_free - free one allocated frame with refcount 1.  Errors:
  * RANGE, RESERVED, NOT_ALLOCATED (already free), SHARED (refs > 1). */

@@ -82,28 +82,25 @@ static void *alloc_run(size_t count, size_t align, uint8_t tag, const void *call
         return NULL;
     }
     uint32_t flags = irq_save();
-    uint32_t first = count == 1 && align == FRAME_SIZE
-                         ? pmm_zone_alloc(&zone, tag, (uint32_t)caller)
-                         : pmm_zone_alloc_run(&zone, (uint32_t)count,
-                                              (uint32_t)(align >> FRAME_SHIFT), tag,
-                                              (uint32_t)caller);
-    bool too_high = first != PMM_NO_FRAME && tag == TAG_DMA &&
-                    ((uint64_t)first + count) * FRAME_SIZE > DMA_LIMIT;
-    if (too_high) {
-        uint32_t bad;
-        kassert(pmm_zone_free_run(&zone, first, (uint32_t)count, &bad) == PMM_OK);
-        first = PMM_NO_FRAME;
-    }
+    uint32_t first;
+    if (tag == TAG_DMA)
+        first = pmm_zone_alloc_run_below(&zone, (uint32_t)count, (uint32_t)(align >> FRAME_SHIFT),
+                                         DMA_LIMIT >> FRAME_SHIFT, tag, (uint32_t)caller);
+    else if (count == 1 && align == FRAME_SIZE)
+        first = pmm_zone_alloc(&zone, tag, (uint32_t)caller);
+    else
+        first = pmm_zone_alloc_run(&zone, (uint32_t)count, (uint32_t)(align >> FRAME_SHIFT), tag,
+                                   (uint32_t)caller);
     sample();
     irq_restore(flags);
     if (first == PMM_NO_FRAME) {
         log_warn("pmm", "out of memory: no run of %u free frame%s%s (caller %p, %u free)",
-                 (unsigned)count, count == 1 ? "" : "s", too_high ? " below 16 MiB" : "",
+                 (unsigned)count, count == 1 ? "" : "s", tag == TAG_DMA ? " below 16 MiB" : "",
                  caller, zone.free_frames);
         return NULL;
     }
     kassert(first != 0);
-    TRACE(TRACE_PMM, "alloc %u frame%s at 0x%08x tag %s", (unsigned)count,
+    TRACE_FROM(TRACE_PMM, caller, "alloc %u frame%s at 0x%08x tag %s", (unsigned)count,
           count == 1 ? "" : "s", first << FRAME_SHIFT, pmm_tag_name(tag));
     return address_of(first);
 }
@@ -154,8 +151,8 @@ static enum pmm_error free_run(paddr_t first, size_t count, const void *caller)
             log_error("pmm", "  (the first bad frame is 0x%08x)", bad << FRAME_SHIFT);
         return e;
     }
-    TRACE(TRACE_PMM, "free %u frame%s at 0x%08x", (unsigned)count, count == 1 ? "" : "s",
-          first);
+    TRACE_FROM(TRACE_PMM, caller, "free %u frame%s at 0x%08x", (unsigned)count,
+               count == 1 ? "" : "s", first);
     return PMM_OK;
 }
 
@@ -194,7 +191,8 @@ static enum pmm_error change_refs(void *frame, bool add, const void *caller)
                                                                          : pmm_error_str(e));
         return e;
     }
-    TRACE(TRACE_PMM, "%s 0x%08x%s", add ? "ref" : "unref", addr, freed ? " (freed)" : "");
+    TRACE_FROM(TRACE_PMM, caller, "%s 0x%08x%s", add ? "ref" : "unref", addr,
+               freed ? " (freed)" : "");
     return PMM_OK;
 }
 

@@ -11,8 +11,8 @@
  * "this word of l1 is not zero".  Bits past the last word are always 0.
  * For 4 GiB (2^20 frames): used 32768 words, l1 1024 words, l2 32 words.
  *
- * Everything here is static inline: the single-frame paths in pmm_zone.c
- * must not pay for calls.
+ * Everything here is static inline, and the summary updates are forced
+ * inline: the single-frame paths in pmm_zone.c must not pay for calls.
  */
 #ifndef PMM_ZONE_BITS_H
 #define PMM_ZONE_BITS_H
@@ -20,6 +20,7 @@
 #include "kernel/pmm_zone.h"
 
 #define ALL_ONES 0xffffffffu
+#define HOT static inline __attribute__((always_inline))
 
 /* Words needed for n bits, without the overflow of (n + 31) / 32. */
 static inline uint32_t words_for(uint32_t n)
@@ -61,7 +62,7 @@ static inline bool word_empty(uint32_t used)
 
 /* Turn the l1 bit of word w off (it is on) / on (it is off), keeping l2
  * right: l2 changes only when the l1 word goes between zero and non-zero. */
-static inline void summary_off(uint32_t *l1, uint32_t *l2, uint32_t w)
+HOT void summary_off(uint32_t *l1, uint32_t *l2, uint32_t w)
 {
     uint32_t i = w >> 5;
     uint32_t x = l1[i] & ~(1u << (w & 31));
@@ -70,7 +71,7 @@ static inline void summary_off(uint32_t *l1, uint32_t *l2, uint32_t w)
         l2[i >> 5] &= ~(1u << (i & 31));
 }
 
-static inline void summary_on(uint32_t *l1, uint32_t *l2, uint32_t w)
+HOT void summary_on(uint32_t *l1, uint32_t *l2, uint32_t w)
 {
     uint32_t i = w >> 5;
     uint32_t x = l1[i];
@@ -80,28 +81,33 @@ static inline void summary_on(uint32_t *l1, uint32_t *l2, uint32_t w)
 }
 
 /* Word w of `used` went from old to new by setting bits only: a property
- * can only be lost. */
-static inline void summaries_after_set(struct pmm_zone *z, uint32_t w, uint32_t old,
+ * can only be lost.  Words with a free half are rare in a busy zone, so
+ * one test usually settles both half and empty. */
+HOT void summaries_after_set(struct pmm_zone *z, uint32_t w, uint32_t old,
                                        uint32_t new)
 {
     if (!word_avail(new))
         summary_off(z->avail_l1, z->avail_l2, w);
-    if (word_half(old) && !word_half(new))
-        summary_off(z->half_l1, z->half_l2, w);
-    if (word_empty(old) && !word_empty(new))
-        summary_off(z->empty_l1, z->empty_l2, w);
+    if (word_half(old)) { /* (an empty word has free halves too) */
+        if (!word_half(new))
+            summary_off(z->half_l1, z->half_l2, w);
+        if (word_empty(old) && !word_empty(new))
+            summary_off(z->empty_l1, z->empty_l2, w);
+    }
 }
 
 /* ... by clearing bits only: a property can only be gained. */
-static inline void summaries_after_clear(struct pmm_zone *z, uint32_t w, uint32_t old,
+HOT void summaries_after_clear(struct pmm_zone *z, uint32_t w, uint32_t old,
                                          uint32_t new)
 {
     if (!word_avail(old) && word_avail(new))
         summary_on(z->avail_l1, z->avail_l2, w);
-    if (!word_half(old) && word_half(new))
-        summary_on(z->half_l1, z->half_l2, w);
-    if (word_empty(new) && !word_empty(old))
-        summary_on(z->empty_l1, z->empty_l2, w);
+    if (word_half(new)) {
+        if (!word_half(old))
+            summary_on(z->half_l1, z->half_l2, w);
+        if (word_empty(new) && !word_empty(old))
+            summary_on(z->empty_l1, z->empty_l2, w);
+    }
 }
 
 /*

@@ -133,29 +133,35 @@ static uint64_t search_empty(const struct pmm_zone *z, uint32_t count, uint32_t 
     return w == NOT_FOUND ? NOT_FOUND : w << 5;
 }
 
+/* The bits of word w that frames [first, end) cover. */
+static uint32_t word_mask(uint32_t w, uint32_t first, uint32_t end)
+{
+    uint32_t lo = w << 5;
+    uint32_t from = first > lo ? first - lo : 0;
+    uint32_t to = end - lo >= 32 ? 32 : end - lo;
+    uint32_t mask = ALL_ONES << from;
+    if (to < 32)
+        mask &= ~(ALL_ONES << to);
+    return mask;
+}
+
 /* Frames [p, p + count) are free: allocate them. */
 static void take_run(struct pmm_zone *z, uint32_t p, uint32_t count, uint8_t tag,
                      uint32_t owner)
 {
     uint32_t end = p + count;
     for (uint32_t w = p >> 5; w <= (end - 1) >> 5; w++) {
-        uint32_t lo = w << 5;
-        uint32_t from = p > lo ? p - lo : 0;
-        uint32_t to = end - lo >= 32 ? 32 : end - lo;
-        uint32_t mask = ALL_ONES << from;
-        if (to < 32)
-            mask &= ~(ALL_ONES << to);
+        uint32_t mask = word_mask(w, p, end);
         uint32_t old = z->used[w];
         z->used[w] = old | mask;
         summaries_after_set(z, w, old, old | mask);
     }
-    memset(z->tags + p, tag, count);
-    for (uint32_t f = p; f < end; f++) {
-        if (z->refs)
-            z->refs[f] = 1;
-        if (z->owners)
-            z->owners[f] = owner;
-    }
+    for (uint32_t f = p; f < end; f++)
+        z->tags[f] = tag;
+    for (uint32_t f = p; z->refs && f < end; f++)
+        z->refs[f] = 1;
+    for (uint32_t f = p; z->owners && f < end; f++)
+        z->owners[f] = owner;
     z->free_frames -= count;
     z->allocated_frames += count;
     z->allocs += count;
@@ -186,6 +192,29 @@ uint32_t pmm_zone_alloc_run(struct pmm_zone *z, uint32_t count, uint32_t align, 
         if (longest_missing <= UINT32_MAX &&
             (z->no_run_below == 0 || longest_missing < z->no_run_below))
             z->no_run_below = (uint32_t)longest_missing;
+        z->failed_allocs++;
+        return PMM_NO_FRAME;
+    }
+    take_run(z, (uint32_t)p, count, tag, owner);
+    return (uint32_t)p;
+}
+
+/* pmm_zone_alloc_run_below - see pmm_zone.h.  Only the exact search can
+ * promise the lowest run, so that is the one used; such requests (DMA)
+ * are rare and their range small. */
+uint32_t pmm_zone_alloc_run_below(struct pmm_zone *z, uint32_t count, uint32_t align,
+                                  uint32_t limit, uint8_t tag, uint32_t owner)
+{
+    if (limit >= z->frames)
+        return pmm_zone_alloc_run(z, count, align, tag, owner);
+    bool bad = count == 0 || align == 0 || (align & (align - 1)) != 0 || tag == TAG_FREE;
+    uint64_t p = NOT_FOUND;
+    if (!bad && count <= limit && count <= z->free_frames)
+        p = find_run(z->used, ALL_ONES, words_for(limit), z->avail_l1, z->avail_l2, 0, count,
+                     align);
+    /* The lowest run is found, so one that ends past the limit means there
+     * is none below it. */
+    if (p == NOT_FOUND || p + count > limit) {
         z->failed_allocs++;
         return PMM_NO_FRAME;
     }
@@ -233,12 +262,7 @@ enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t co
     }
     uint32_t end = first + count;
     for (uint32_t w = first >> 5; w <= (end - 1) >> 5; w++) {
-        uint32_t lo = w << 5;
-        uint32_t from = first > lo ? first - lo : 0;
-        uint32_t to = end - lo >= 32 ? 32 : end - lo;
-        uint32_t mask = ALL_ONES << from;
-        if (to < 32)
-            mask &= ~(ALL_ONES << to);
+        uint32_t mask = word_mask(w, first, end);
         uint32_t old = z->used[w];
         z->used[w] = old & ~mask;
         summaries_after_clear(z, w, old, old & ~mask);

@@ -62,8 +62,10 @@ static void frames_summary(void)
     unsigned frag = z->free_frames ? (unsigned)(1000 - (uint64_t)run * 1000 / z->free_frames) : 0;
     kprintf("largest free run: %u frames (%s) at 0x%08x; fragmentation %u.%u%%\n", run, size,
             first << FRAME_SHIFT, frag / 10, frag % 10);
-    kprintf("since boot: %llu allocations, %llu frees, %llu failed, %llu bad frees\n", z->allocs,
-            z->frees, z->failed_allocs, z->bad_frees + pmm_get_layout()->unaligned_frees);
+    kprintf("since boot: %llu frames allocated, %llu freed; %llu failed allocations, "
+            "%llu bad frees\n",
+            z->allocs, z->frees, z->failed_allocs,
+            z->bad_frees + pmm_get_layout()->unaligned_frees);
 }
 
 static void frames_boot(void)

@@ -3,10 +3,14 @@
  * seeded random operations (see pmm_model.h for what is checked).
  *
  * The operations are spread over rounds, each a new zone: a random size
- * (a few frames up to ~6000, rarely a multiple of 32), random features,
- * and a memory-map-like layout.  pmm_zone_check and a frame-by-frame
- * comparison with the model run every FULL_EVERY operations and at the end
- * of each round; the counters are compared after every operation.
+ * (a few frames up to ~6000, a quarter of them whole words), random
+ * features, and a memory-map-like layout.  pmm_zone_check and a frame-by-
+ * frame comparison with the model run every FULL_EVERY operations and at
+ * the end of each round; the counters are compared after every operation.
+ * The last BIG_ROUNDS zones are large (70,000 .. 200,000 frames, so the
+ * second summary level has several words) and start nearly full, so that
+ * searches cross them; there the full comparison runs every BIG_FULL_EVERY
+ * operations.
  *
  *     test_pmm_model [seed [operations [full_every]]]
  *
@@ -17,8 +21,11 @@
 
 #include "pmm_model.h"
 
-#define ROUNDS 40
+#define ROUNDS 40 /* small zones */
 #define FULL_EVERY 8
+#define BIG_ROUNDS 2
+#define BIG_OPS 25000
+#define BIG_FULL_EVERY 500
 
 int main(int argc, char **argv)
 {
@@ -28,25 +35,35 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     printf("pmm_model: seed 0x%llx, %lu operations in %d zones\n", (unsigned long long)seed,
-           total, ROUNDS);
+           total, ROUNDS + BIG_ROUNDS);
 
     unsigned long ops = 0, checks = 0, full = 0;
+    unsigned long big_ops = total >= 4 * BIG_ROUNDS * BIG_OPS ? BIG_ROUNDS * BIG_OPS : 0;
     struct op_source s = {NULL, 0, 0, seed | 1};
-    for (int round = 0; round < ROUNDS; round++) {
+    for (int round = 0; round < ROUNDS + BIG_ROUNDS; round++) {
+        bool big = round >= ROUNDS;
         uint32_t frames;
-        switch (src_bits(&s, 2)) {
-        case 0:  frames = 1 + src_bits(&s, 7); break;          /* tiny: 1..128 */
-        case 1:  frames = 32 * (1 + src_bits(&s, 7)); break;   /* whole words */
-        default: frames = 1000 + src_bits(&s, 12) + src_bits(&s, 10); break;
+        unsigned long n, every = big ? BIG_FULL_EVERY : full_every;
+        if (big) {
+            frames = 70000 + src_below(&s, 130000);
+            n = big_ops / BIG_ROUNDS;
+        } else {
+            switch (src_bits(&s, 2)) {
+            case 0:  frames = 1 + src_bits(&s, 7); break;        /* tiny: 1..128 */
+            case 1:  frames = 32 * (1 + src_bits(&s, 7)); break; /* whole words */
+            default: frames = 1000 + src_bits(&s, 12) + src_bits(&s, 10); break;
+            }
+            n = (total - big_ops) / ROUNDS + (round < (int)((total - big_ops) % ROUNDS));
         }
         unsigned features = src_bits(&s, 2);
         struct model m;
         model_open(&m, frames, features, "pmm_model");
         model_layout(&m, &s);
-        unsigned long n = total / ROUNDS + (round < (int)(total % ROUNDS));
+        while (big && m.nfree > m.frames / 128)
+            op_alloc(&m, &s); /* nearly full: searches must cross the summaries */
         for (unsigned long i = 0; i < n; i++) {
             model_step(&m, &s);
-            if (full_every && i % full_every == full_every - 1) {
+            if (every && i % every == every - 1) {
                 model_check_full(&m);
                 full++;
             }

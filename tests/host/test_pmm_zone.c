@@ -348,6 +348,9 @@ static void test_free_errors(void)
     CHECK(!freed);
     CHECK_EQ_U64(pmm_zone_free(&t.z, a), PMM_OK);
     CHECK_EQ_U64(pmm_zone_free(&t.z, a), PMM_ERR_NOT_ALLOCATED); /* double free */
+    struct frame_info fi;
+    pmm_zone_query(&t.z, a, &fi);
+    CHECK_EQ_U64(fi.owner, 0);
     CHECK_EQ_U64(t.z.free_frames, 48);
     CHECK_EQ_U64(t.z.frees, 1);
     CHECK_EQ_U64(t.z.bad_frees, 7);
@@ -590,6 +593,34 @@ static void test_runs_basic(void)
     CHECK_EQ_U64(pmm_zone_free_run(&t.z, 32, 32, &bad), PMM_OK);
     CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_HEAP), 0);
     CHECK_EQ_U64(t.z.frees, 40);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
+/* Runs below a limit (DMA): the lowest run that fits, never one past it. */
+static void test_runs_below(void)
+{
+    struct tz t;
+    tz_make(&t, 4096, ALL);
+    pmm_zone_release(&t.z, 0, 4096);
+    /* Move the hint high: an ordinary run would now come from up there. */
+    for (int i = 0; i < 100; i++)
+        CHECK(pmm_zone_alloc_run(&t.z, 32, 32, TAG_HEAP, 0) != PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 5, 1, TAG_HEAP, 0), 3200);
+    CHECK_EQ_U64(pmm_zone_alloc_run_below(&t.z, 5, 1, 4000, TAG_DMA, 9), 3205);
+    uint32_t bad;
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 0, 64, &bad), PMM_OK); /* a hole at the bottom */
+    CHECK_EQ_U64(pmm_zone_alloc_run_below(&t.z, 16, 16, 1000, TAG_DMA, 9), 0);
+    CHECK(run_good(&t.z, 0, 16, 16, TAG_DMA));
+    CHECK_EQ_U64(pmm_zone_alloc_run_below(&t.z, 48, 1, 1000, TAG_DMA, 9), 16);
+    /* Nothing free below 3210 now: refused, though room exists above. */
+    CHECK_EQ_U64(pmm_zone_alloc_run_below(&t.z, 1, 1, 3210, TAG_DMA, 9), PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc_run_below(&t.z, 8, 1, 3216, TAG_DMA, 9), PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc_run_below(&t.z, 6, 1, 3216, TAG_DMA, 9), 3210);
+    CHECK_EQ_U64(pmm_zone_alloc_run_below(&t.z, 0, 1, 3216, TAG_DMA, 9), PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc_run_below(&t.z, 1, 3, 3216, TAG_DMA, 9), PMM_NO_FRAME);
+    /* A limit at or past the end is an ordinary run. */
+    CHECK(pmm_zone_alloc_run_below(&t.z, 7, 1, 4096, TAG_DMA, 9) >= 3216);
     CHECK_OK(&t);
     tz_done(&t);
 }
@@ -921,11 +952,11 @@ static void test_check_catches(void)
     BROKEN(&t, "no reference", z->refs[70] = 0);
     BROKEN(&t, "with references", z->refs[61] = 1);
     BROKEN(&t, "with references", z->refs[2] = 3);
-    BROKEN(&t, "with an owner", z->owners[250] = 0x1234);
     BROKEN(&t, "hint", z->hint = z->words);
     BROKEN(&t, "no_run_below", z->no_run_below = 186);
     BROKEN(&t, "words", z->words++);
     BROKEN(&t, "features", z->features = 0);
+    BROKEN(&t, "with an owner", z->owners[250] = 0x1234);
     /* A cache that promises less is fine. */
     {
         struct tz c;
@@ -950,6 +981,7 @@ int main(void)
     RUN(test_query_and_counts);
     RUN(test_largest_free_run);
     RUN(test_runs_basic);
+    RUN(test_runs_below);
     RUN(test_runs_all_sizes);
     RUN(test_runs_word_boundaries);
     RUN(test_runs_large);

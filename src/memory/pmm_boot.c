@@ -162,7 +162,7 @@ void pmm_boot_build(const struct multiboot_info *mbi, struct pmm_zone *zone,
         panic("pmm: no usable RAM above 1 MiB (usable RAM below 4 GiB ends at 0x%llx)",
               sum->usable_end_below_4g);
 
-    add_range(0, MIB(1), TAG_RESERVED, "first MiB: IVT, BIOS data, EBDA, VGA, ROM");
+    add_range(0, MIB(1), TAG_RESERVED, "first MiB (IVT, BIOS data, EBDA, VGA, ROM)");
     add_kernel(mbi, layout);
     add_range((uint32_t)boot_stack_bottom, boot_stack_top - boot_stack_bottom, TAG_STACK,
               "boot stack");

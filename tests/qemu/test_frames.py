@@ -13,6 +13,7 @@ import unittest
 from kvqemu import KernelTestCase, kernel_path
 
 MIB = 1 << 20
+FIRST_MIB = 'first MiB (IVT, BIOS data, EBDA, VGA, ROM)'
 
 
 def elf_facts(path):
@@ -55,8 +56,7 @@ class FramesTest(KernelTestCase):
                 by_what = {}
                 for s, e, tag, what in ranges:
                     by_what.setdefault(what, []).append((s, e, tag))
-                self.assertEqual(by_what['first MiB: IVT, BIOS data, EBDA, VGA, ROM'],
-                                 [(0, MIB, 'reserved')])
+                self.assertEqual(by_what[FIRST_MIB], [(0, MIB, 'reserved')])
                 (ks, ke, tag), = by_what['kernel image']
                 self.assertEqual(tag, 'kernel')
                 self.assertLessEqual(ks, start)
@@ -68,7 +68,7 @@ class FramesTest(KernelTestCase):
                 self.assertEqual(tag, 'bitmap')
                 self.assertGreaterEqual(bs, MIB)
                 for s, e, _, what in ranges:
-                    if what != 'frame bitmap and records' and what != 'first MiB: IVT, BIOS data, EBDA, VGA, ROM':
+                    if what not in ('frame bitmap and records', FIRST_MIB):
                         self.assertFalse(s < be and bs < e, 'bitmap overlaps ' + what)
                 loaded = sorted(e - s for s, e, _ in by_what.get('ELF section loaded by GRUB', []))
                 if boot == 'iso':

@@ -83,12 +83,30 @@ static void frames_boot(void)
     }
 }
 
+/* The usage history as a table: one row per second in which frames were
+ * allocated or freed (the data the live usage graph is drawn from). */
+static void frames_history(void)
+{
+    struct pmm_sample samples[PMM_HISTORY];
+    size_t n = pmm_history(samples, PMM_HISTORY);
+    kprintf("frames: activity by second (the last %u seconds with any)\n", PMM_HISTORY);
+    kprintf("  uptime s   free frames   allocated   freed\n");
+    for (size_t i = 0; i < n; i++) {
+        uint32_t allocs = samples[i].allocs - (i ? samples[i - 1].allocs : 0);
+        uint32_t frees = samples[i].frees - (i ? samples[i - 1].frees : 0);
+        kprintf("  %8u   %11u   %9s%u   %5s%u\n", samples[i].second, samples[i].free_frames,
+                i ? "+" : " ", allocs, i ? "+" : " ", frees);
+    }
+}
+
 static int cmd_frames(int argc, char **argv)
 {
     if (argc == 1) {
         frames_summary();
     } else if (strcmp(argv[1], "boot") == 0) {
         frames_boot();
+    } else if (strcmp(argv[1], "history") == 0) {
+        frames_history();
     } else if (strcmp(argv[1], "check") == 0) {
         const char *broken = pmm_zone_check(pmm_get_zone());
         if (broken) {
@@ -97,7 +115,8 @@ static int cmd_frames(int argc, char **argv)
         }
         kprintf("frames: every invariant holds (counters, summaries, tags, references)\n");
     } else {
-        shell_error("no view '%s' (say boot or check, or nothing for the totals)", argv[1]);
+        shell_error("no view '%s' (say boot, history or check, or nothing for the totals)",
+                    argv[1]);
         return CMD_USAGE;
     }
     return CMD_OK;
@@ -229,8 +248,9 @@ static int cmd_refs(int argc, char **argv)
 }
 
 static const struct shell_command frame_commands[] = {
-    {"frames", "[boot|check]",
-     "frame totals by state and tag; boot reservations; invariant check", 0, 1, cmd_frames},
+    {"frames", "[boot|history|check]",
+     "frame totals by state and tag; boot reservations; activity; invariant check", 0, 1,
+     cmd_frames},
     {"alloc", "[count] [tag]", "allocate a frame, or a contiguous run (tag: user, DMA, ...)", 0,
      2, cmd_alloc},
     {"free", "<addr> [count]", "free a frame or a run of frames", 1, 2, cmd_free},

@@ -133,6 +133,32 @@ class FramesTest(KernelTestCase):
         s = m.screen()
         self.assertIsNotNone(s.find('every invariant holds'))
 
+    def test_trace_and_history(self):
+        """With trace=pmm every allocation and free is a serial line naming
+        its caller; `frames history` counts them by second."""
+        m = self.boot(cmdline='trace=pmm')
+        out = m.run_command('alloc 2 heap')
+        first = re.search(r'alloc: 2 frames (0x[0-9a-f]{8})-', out).group(1)
+        self.assertRegex(out, r'(?m)^trace pmm: alloc 2 frames at %s tag heap '
+                              r'\[caller 0x[0-9a-f]{8}\]$' % first)
+        out = m.run_command('free %s 2' % first)
+        self.assertRegex(out, r'(?m)^trace pmm: free 2 frames at %s \[caller 0x[0-9a-f]{8}\]$'
+                         % first)
+        self.assertNotIn('trace pmm', m.screen().text, 'trace lines go to serial only')
+        out = m.run_command('frames history')
+        rows = re.findall(r'(?m)^ +(\d+) +(\d+) +[+ ](\d+) +[+ ](\d+)$', out)
+        self.assertTrue(rows, out)
+        # The first row holds the totals at that second, the others what
+        # each second added: together, the 2 frames allocated and freed.
+        self.assertEqual(sum(int(r[2]) for r in rows), 2, out)
+        self.assertEqual(sum(int(r[3]) for r in rows), 2, out)
+        last_free = int(rows[-1][1])
+        frames = m.run_command('frames')
+        self.assertEqual(int(re.search(r'^  free +(\d+)', frames, re.M).group(1)), last_free)
+        m2 = self.boot()
+        m2.run_command('alloc')
+        self.assertNotIn('trace pmm', m2.serial_text(), 'no trace lines when the switch is off')
+
     def test_bad_arguments(self):
         m = self.boot()
         cases = [

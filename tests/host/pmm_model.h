@@ -204,12 +204,15 @@ static void model_check_full(struct model *m)
     MODEL_EXPECT(m, fi.state == FRAME_OUT_OF_RANGE, "frame past the end: state %d", fi.state);
 }
 
-/* The longest free run of the model, and whether it holds an aligned run. */
-static bool model_run_exists(const struct model *m, uint32_t count, uint32_t align)
+/* Whether the model holds an aligned free run lying wholly below `limit`. */
+static bool model_run_exists_below(const struct model *m, uint32_t count, uint32_t align,
+                                   uint64_t limit)
 {
     uint64_t start = 0;
-    for (uint64_t f = 0; f <= m->frames; f++) {
-        if (f < m->frames && m->state[f] == M_FREE)
+    if (limit > m->frames)
+        limit = m->frames;
+    for (uint64_t f = 0; f <= limit; f++) {
+        if (f < limit && m->state[f] == M_FREE)
             continue;
         /* [start, f) is a free run (maybe empty) */
         uint64_t a = (start + align - 1) & ~(uint64_t)(align - 1);
@@ -359,9 +362,13 @@ static void op_alloc_run(struct model *m, struct op_source *s)
         align = r == 14 ? 3 + 2 * src_bits(s, 3) : (src_bits(s, 1) ? 0 : 1u << 31);
     uint8_t tag = pick_tag(s);
     uint32_t owner = src_bits(s, 32);
-    LAST(m, "alloc_run count %u align %u tag %u (no_run_below %u, hint %u)", count, align, tag,
-         m->z.no_run_below, m->z.hint);
-    uint32_t p = pmm_zone_alloc_run(&m->z, count, align, tag, owner);
+    /* One run in four must lie below a limit (as DMA runs must). */
+    bool below = src_bits(s, 2) == 0;
+    uint32_t limit = below ? src_below(s, m->frames + 64) : m->frames;
+    LAST(m, "alloc_run count %u align %u tag %u limit %u (no_run_below %u, hint %u)", count,
+         align, tag, limit, m->z.no_run_below, m->z.hint);
+    uint32_t p = below ? pmm_zone_alloc_run_below(&m->z, count, align, limit, tag, owner)
+                       : pmm_zone_alloc_run(&m->z, count, align, tag, owner);
     bool bad = count == 0 || align == 0 || (align & (align - 1)) || tag == TAG_FREE;
     if (bad) {
         MODEL_EXPECT(m, p == PMM_NO_FRAME, "bad arguments accepted: got %u", p);
@@ -369,9 +376,16 @@ static void op_alloc_run(struct model *m, struct op_source *s)
         return;
     }
     if (p == PMM_NO_FRAME) {
-        MODEL_EXPECT(m, !model_run_exists(m, count, align), "refused, but a run exists");
+        MODEL_EXPECT(m, !model_run_exists_below(m, count, align, limit),
+                     "refused, but a run exists (below %u)", limit);
         model_stats[ST_RUN_REFUSED]++;
         return;
+    }
+    if (below && limit < m->frames) {
+        MODEL_EXPECT(m, (uint64_t)p + count <= limit, "run at %u passes the limit %u", p,
+                     limit);
+        MODEL_EXPECT(m, !model_run_exists_below(m, count, align, (uint64_t)p + count - 1),
+                     "run at %u below %u is not the lowest", p, limit);
     }
     MODEL_EXPECT(m, p % align == 0 && (uint64_t)p + count <= m->frames,
                  "run at %u: not aligned or not inside", p);

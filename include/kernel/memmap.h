@@ -180,4 +180,7 @@ size_t memmap_raw_ignored(void);
  * covers it (a hole). */
 uint32_t memmap_type_at(uint64_t addr);
 
+/* memmap_selftests_register - add the map reader's in-kernel tests. */
+void memmap_selftests_register(void);
+
 #endif

@@ -109,6 +109,7 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
     memmap_commands_register();
     frame_commands_register();
     core_selftests_register();
+    memmap_selftests_register();
     pmm_selftests_register();
 
     if (cmdline_has_flag(cmdline, "selftest")) {

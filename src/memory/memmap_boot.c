@@ -13,6 +13,7 @@
 #include "kernel/multiboot.h"
 #include "kernel/panic.h"
 #include "kernel/types.h"
+#include "memmap_internal.h"
 
 _Static_assert(MEMMAP_MAX >= 2 * MEMMAP_RAW_MAX,
                "n entries can sanitize into 2n - 1 regions: the clean table must hold them");
@@ -25,40 +26,54 @@ static size_t clean_count;
 static struct memmap_summary summary;
 static const char *source = "none";
 
-static void read_multiboot_map(const struct multiboot_info *mbi)
+static void read_multiboot_map(const struct multiboot_info *mbi, struct mem_region *out,
+                               size_t capacity, struct memmap_boot_read *r)
 {
-    struct memmap_parse_result r;
-    memmap_parse_multiboot((const void *)mbi->mmap_addr, mbi->mmap_length, raw, MEMMAP_RAW_MAX,
-                           &r);
-    raw_count = r.stored;
-    raw_ignored = r.ignored;
-    source = "BIOS e820 map (via Multiboot)";
-    if (r.ignored)
+    struct memmap_parse_result p;
+    memmap_parse_multiboot((const void *)mbi->mmap_addr, mbi->mmap_length, out, capacity, &p);
+    r->count = p.stored;
+    r->ignored = p.ignored;
+    r->source = "BIOS e820 map (via Multiboot)";
+    if (p.ignored)
         log_warn("memmap", "too many entries; ignoring %u after the first %u",
-                 (unsigned)r.ignored, MEMMAP_RAW_MAX);
-    if (r.bad_size)
+                 (unsigned)p.ignored, (unsigned)capacity);
+    if (p.bad_size)
         log_warn("memmap", "entry at offset %u has size field %u (below 20); "
                            "ignoring it and everything after it",
-                 r.stop_offset, r.stop_size);
-    if (r.cut_short)
+                 p.stop_offset, p.stop_size);
+    if (p.cut_short)
         log_warn("memmap", "the map (%u bytes) ends inside the entry at offset %u; "
                            "ignoring that entry",
-                 mbi->mmap_length, r.stop_offset);
-    if (raw_count == 0)
+                 mbi->mmap_length, p.stop_offset);
+    if (p.stored == 0)
         log_warn("memmap", "the boot loader's memory map is empty");
 }
 
 /* Without a map, Multiboot still gives two sizes: KiB of conventional
  * memory from 0, and KiB of contiguous memory from 1 MiB. */
-static void read_lower_upper(const struct multiboot_info *mbi)
+static void read_lower_upper(const struct multiboot_info *mbi, struct mem_region *out,
+                             struct memmap_boot_read *r)
 {
-    raw[0] = (struct mem_region){0, (uint64_t)mbi->mem_lower * 1024, MEM_AVAILABLE};
-    raw[1] = (struct mem_region){MIB(1), (uint64_t)mbi->mem_upper * 1024, MEM_AVAILABLE};
-    raw_count = 2;
-    source = "mem_lower/mem_upper only (no map)";
+    out[0] = (struct mem_region){0, (uint64_t)mbi->mem_lower * 1024, MEM_AVAILABLE};
+    out[1] = (struct mem_region){MIB(1), (uint64_t)mbi->mem_upper * 1024, MEM_AVAILABLE};
+    r->count = 2;
+    r->source = "mem_lower/mem_upper only (no map)";
     log_warn("memmap", "the boot loader gave no memory map; assuming %u KiB at 0 and "
                        "%u KiB at 1 MiB (everything else unknown)",
              mbi->mem_lower, mbi->mem_upper);
+}
+
+bool memmap_boot_read(const struct multiboot_info *mbi, struct mem_region *out,
+                      size_t capacity, struct memmap_boot_read *r)
+{
+    *r = (struct memmap_boot_read){0, 0, "none"};
+    if (mbi->flags & MB_INFO_MEM_MAP)
+        read_multiboot_map(mbi, out, capacity, r);
+    else if ((mbi->flags & MB_INFO_MEMORY) && capacity >= 2)
+        read_lower_upper(mbi, out, r);
+    else
+        return false;
+    return true;
 }
 
 static void report_dropped(void)
@@ -73,14 +88,14 @@ static void report_dropped(void)
 
 void memmap_init(const struct multiboot_info *mbi)
 {
-    if (mbi->flags & MB_INFO_MEM_MAP)
-        read_multiboot_map(mbi);
-    else if (mbi->flags & MB_INFO_MEMORY)
-        read_lower_upper(mbi);
-    else
+    struct memmap_boot_read r;
+    if (!memmap_boot_read(mbi, raw, MEMMAP_RAW_MAX, &r))
         panic("no memory map from the boot loader (Multiboot flags 0x%08x: "
               "neither bit 6, the map, nor bit 0, mem_lower/mem_upper)",
               mbi->flags);
+    raw_count = r.count;
+    raw_ignored = r.ignored;
+    source = r.source;
 
     memcpy(clean, raw, raw_count * sizeof(raw[0]));
     clean_count = raw_count;

@@ -84,7 +84,6 @@ struct pmm_layout {
     paddr_t bitmap_base;   /* the zone's storage block */
     size_t bitmap_bytes;
     paddr_t kernel_start, kernel_end;  /* image incl. loaded ELF sections */
-    uint32_t unaligned_frees;          /* bad frees the zone never saw */
 };
 const struct pmm_layout *pmm_get_layout(void);
 

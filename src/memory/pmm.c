@@ -76,7 +76,7 @@ static void poison(uint32_t first, uint32_t count)
 
 static void *alloc_run(size_t count, size_t align, uint8_t tag, const void *caller)
 {
-    if (count == 0 || !IS_POWER_OF_TWO(align) || align < FRAME_SIZE || count > zone.frames) {
+    if (count == 0 || !IS_POWER_OF_TWO(align) || align < FRAME_SIZE) {
         log_error("pmm", "alloc of %u frames aligned to 0x%x from %p: bad arguments",
                   (unsigned)count, (unsigned)align, caller);
         return NULL;
@@ -129,24 +129,23 @@ static enum pmm_error free_run(paddr_t first, size_t count, const void *caller)
 {
     enum pmm_error e;
     uint32_t bad = frame_of(first);
+    uint32_t flags = irq_save();
     if (!IS_ALIGNED(first, FRAME_SIZE) || count == 0) {
+        /* The zone counts the calls it refuses; this one it never sees. */
         e = PMM_ERR_BAD_ARG;
-        layout.unaligned_frees++;
+        zone.bad_frees++;
     } else {
-        uint32_t flags = irq_save();
-        e = count > zone.frames ? PMM_ERR_RANGE
-                                : pmm_zone_free_run(&zone, frame_of(first), (uint32_t)count, &bad);
+        e = pmm_zone_free_run(&zone, frame_of(first), (uint32_t)count, &bad);
         if (e == PMM_OK)
             poison(frame_of(first), (uint32_t)count);
         sample();
-        irq_restore(flags);
     }
+    irq_restore(flags);
     if (e != PMM_OK) {
-        log_error("pmm", "bad free of 0x%08x (%u frame%s) from %p: %s%s", first,
-                  (unsigned)count, count == 1 ? "" : "s", caller,
+        log_error("pmm", "bad free of 0x%08x (%u frame%s) from %p: %s; nothing was freed",
+                  first, (unsigned)count, count == 1 ? "" : "s", caller,
                   e == PMM_ERR_BAD_ARG ? (count ? "not 4 KiB-aligned" : "zero frames")
-                                       : pmm_error_str(e),
-                  "; nothing was freed");
+                                       : pmm_error_str(e));
         if (e != PMM_ERR_BAD_ARG && count > 1)
             log_error("pmm", "  (the first bad frame is 0x%08x)", bad << FRAME_SHIFT);
         return e;

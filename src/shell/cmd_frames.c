@@ -64,8 +64,7 @@ static void frames_summary(void)
             first << FRAME_SHIFT, frag / 10, frag % 10);
     kprintf("since boot: %llu frames allocated, %llu freed; %llu failed allocations, "
             "%llu bad frees\n",
-            z->allocs, z->frees, z->failed_allocs,
-            z->bad_frees + pmm_get_layout()->unaligned_frees);
+            z->allocs, z->frees, z->failed_allocs, z->bad_frees);
 }
 
 static void frames_boot(void)

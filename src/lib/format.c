@@ -28,9 +28,12 @@
  */
 #include "kernel/format.h"
 
-#include <limits.h>
-
 #include "kernel/kstring.h"
+
+/* The compiler's own constants: <limits.h> of a cross GCC pulls in the C
+ * library's header, which a freestanding build must not need. */
+#define INT_MAX __INT_MAX__
+#define INT_MIN (-__INT_MAX__ - 1)
 
 /* Output sink with a running count; the count is unsigned so that even an
  * absurd width cannot overflow a signed int (kvformat clamps on return). */

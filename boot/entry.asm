@@ -19,8 +19,13 @@ section .multiboot progbits alloc noexec nowrite align=4
     dd MB_FLAGS
     dd MB_CHECKSUM
 
-section .bss nobits alloc noexec write align=16
-global boot_stack_bottom, boot_stack_top
+; The boot stack, with one page below it that paging leaves unmapped: a
+; kernel stack overflow then faults on the guard page instead of silently
+; overwriting whatever .bss lies below (see src/memory/guard.c).
+section .bss nobits alloc noexec write align=4096
+global boot_stack_guard, boot_stack_bottom, boot_stack_top
+boot_stack_guard:
+    resb 4096
 boot_stack_bottom:
     resb BOOT_STACK_SIZE
 boot_stack_top:

@@ -61,6 +61,28 @@
 #endif
 #define PMM_POISON_BYTE 0xdb
 
+/* ---- Virtual memory (the map is drawn in include/kernel/paging.h) -----------
+ * The kernel, its bitmap, VGA memory and the boot structures are mapped
+ * where they are in physical memory (identity).  The rest of the space is
+ * carved up here; the heap grows from KV_HEAP_START up to KV_HEAP_END
+ * (exclusive), guarded ranges (kernel stacks, kmalloc_guarded) come from
+ * the guarded area, one page of the temporary-mapping area is where the
+ * kernel looks at a frame it has not mapped (to poison it on free). */
+#define KV_HEAP_START 0xd0000000u
+#define KV_HEAP_END 0xe0000000u
+#define KV_GUARDED_START 0xe0000000u
+#define KV_GUARDED_END 0xf0000000u
+#define KV_TEMP_AREA 0xff800000u /* 4 MiB, one table that is never freed */
+#define KV_TEMP_PAGE 0xffbff000u
+/* Pages of the double-fault handler's stack (in the guarded area). */
+#define DOUBLE_FAULT_STACK_PAGES 2
+
+/* ---- Faults -----------------------------------------------------------------
+ * The fault log keeps the last FAULT_LOG_SIZE faults (about 80 bytes each)
+ * for `faults`; each keeps FAULT_TRACE_DEPTH return addresses. */
+#define FAULT_LOG_SIZE 16
+#define FAULT_TRACE_DEPTH 8
+
 /* ---- Debugging ------------------------------------------------------------
  * Frames walked by the panic screen's stack trace (EBP chain). */
 #define PANIC_TRACE_DEPTH 12

@@ -31,6 +31,11 @@ enum {
 #define SEL_KERNEL_DATA 0x10
 #define SEL_USER_CODE   0x1b
 #define SEL_USER_DATA   0x23
+#define SEL_TSS_MAIN    0x28 /* the task everything runs in */
+#define SEL_TSS_DOUBLE_FAULT 0x30 /* the double-fault handler's own task */
+
+void gdt_set_tss(uint16_t selector, uint32_t base, uint32_t limit);
+void idt_set_task_gate(unsigned vector, uint16_t tss_selector);
 
 /*
  * What the stub leaves on the stack, lowest address first.  The CPU pushed
@@ -95,5 +100,12 @@ unsigned trap_expect_hits(void);
 
 /* Called from the assembly stubs only. */
 void interrupt_dispatch(struct trap_frame *f);
+
+/* interrupt_depth - interrupt_dispatch calls now running (0 in plain code,
+ * 1 in a handler of an exception raised by plain code, 2 for an exception
+ * inside an IRQ handler, ...).  interrupts_unwind - set it back to 0, for
+ * recover_abort, which leaves the handlers without returning. */
+unsigned interrupt_depth(void);
+void interrupts_unwind(void);
 
 #endif

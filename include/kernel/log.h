@@ -20,6 +20,10 @@ enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 /* klog - print "subsys: message\n" when level >= LOG_MIN_LEVEL. */
 void klog(enum log_level level, const char *subsys, const char *fmt, ...) PRINTF_LIKE(3, 4);
 
+/* klog_serial - "subsys: message" on the serial line only (details the
+ * boot screen has no room for). */
+void klog_serial(const char *subsys, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
 #define log_debug(sub, ...) klog(LOG_DEBUG, sub, __VA_ARGS__)
 #define log_info(sub, ...)  klog(LOG_INFO, sub, __VA_ARGS__)
 #define log_warn(sub, ...)  klog(LOG_WARN, sub, __VA_ARGS__)

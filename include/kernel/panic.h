@@ -20,6 +20,11 @@ struct trap_frame;
 NORETURN void panic(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* panic_trap - the panic screen for an exception nobody handled. */
 NORETURN void panic_trap(const struct trap_frame *f);
+/* panic_begin / panic_line / panic_end - a panic screen whose body the
+ * caller writes line by line (the fault report).  panic_end halts. */
+void panic_begin(const char *why);
+void panic_line(const char *fmt, ...) PRINTF_LIKE(1, 2);
+NORETURN void panic_end(void);
 NORETURN void kassert_fail(const char *expr, const char *file, int line, const char *func);
 
 /* kassert(e) - an invariant: when e is false, panic naming the expression,

@@ -97,6 +97,11 @@ struct pmm_boot_range {
 const struct pmm_boot_range *pmm_boot_ranges(size_t *count);
 
 /* pmm_selftests_register - add the allocator's in-kernel tests. */
+/* pmm_set_frame_filler - how freed frames are poisoned (fill every byte
+ * of the frame at `frame` with `byte`); NULL: write at the physical
+ * address, which only works while paging is off.  Paging sets it. */
+void pmm_set_frame_filler(void (*fill)(paddr_t frame, uint8_t byte));
+
 void pmm_selftests_register(void);
 
 #endif

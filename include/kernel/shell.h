@@ -70,5 +70,6 @@ void system_commands_register(void);
 /* Commands of the memory subsystem's views (src/shell/cmd_*.c). */
 void memmap_commands_register(void);
 void frame_commands_register(void);
+void paging_commands_register(void);
 
 #endif

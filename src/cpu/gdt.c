@@ -40,7 +40,7 @@ _Static_assert(sizeof(struct gdt_entry) == 8, "a GDT entry is 8 bytes");
 #define ACC_DATA      0x02 /* writable */
 #define FLAG_4K_32BIT 0xc0 /* granularity 4 KiB, 32-bit default size */
 
-static struct gdt_entry gdt[5];
+static struct gdt_entry gdt[7]; /* null, 4 flat segments, 2 TSS (src/cpu/tss.c) */
 
 static struct gdt_entry flat_segment(uint8_t access)
 {
@@ -58,6 +58,20 @@ static struct gdt_entry flat_segment(uint8_t access)
  * jump and the data segments: the CPU keeps using its cached descriptors
  * until a segment register is written. */
 void gdt_load(const struct dtr *d, uint16_t code_sel, uint16_t data_sel);
+
+/* gdt_set_tss - a 32-bit available TSS descriptor (type 9, DPL 0, byte
+ * granularity) for the TSS at base in GDT slot `selector` / 8. */
+void gdt_set_tss(uint16_t selector, uint32_t base, uint32_t limit)
+{
+    gdt[selector >> 3] = (struct gdt_entry){
+        .limit_low = limit & 0xffff,
+        .base_low = base & 0xffff,
+        .base_mid = (base >> 16) & 0xff,
+        .access = ACC_PRESENT | 0x09,
+        .flags_limit_high = (limit >> 16) & 0x0f,
+        .base_high = base >> 24,
+    };
+}
 
 void gdt_init(void)
 {

@@ -29,6 +29,21 @@ extern const uint32_t isr_stub_table[IRQ_BASE + IRQ_COUNT];
 
 static struct idt_gate idt[256];
 
+#define GATE_TASK 0x85 /* present, DPL 0, task gate */
+
+/* idt_set_task_gate - vector switches to the task whose TSS selector is
+ * given (used for the double fault: a fresh stack even when ESP is bad). */
+void idt_set_task_gate(unsigned vector, uint16_t tss_selector)
+{
+    idt[vector] = (struct idt_gate){
+        .offset_low = 0,
+        .selector = tss_selector,
+        .zero = 0,
+        .type_attr = GATE_TASK,
+        .offset_high = 0,
+    };
+}
+
 void idt_init(void)
 {
     for (unsigned v = 0; v < IRQ_BASE + IRQ_COUNT; v++) {

@@ -146,12 +146,29 @@ static void handle_irq(struct trap_frame *f)
     pic_eoi(irq);
 }
 
+/* How many interrupt_dispatch calls are running (an exception inside an
+ * IRQ handler makes 2).  A fault handler uses it to tell a fault in plain
+ * code (depth 1) from one inside a handler. */
+static unsigned depth;
+
+unsigned interrupt_depth(void)
+{
+    return depth;
+}
+
+void interrupts_unwind(void)
+{
+    depth = 0;
+}
+
 void interrupt_dispatch(struct trap_frame *f)
 {
+    depth++;
     if (f->vector < EXCEPTION_COUNT)
         handle_exception(f);
     else if (f->vector < IRQ_BASE + IRQ_COUNT)
         handle_irq(f);
     else
         panic("interrupt on vector %u, which has no stub", f->vector);
+    depth--;
 }

@@ -20,11 +20,23 @@ _Static_assert(PIT_HZ >= 19 && PIT_HZ <= 10000, "PIT divisor must fit in 16 bits
 
 static volatile uint64_t ticks;
 
+static void (*volatile once)(void);
+
 static bool timer_irq(struct trap_frame *f)
 {
     (void)f;
     ticks++;
+    void (*fn)(void) = once;
+    if (fn) {
+        once = 0;
+        fn();
+    }
     return true;
+}
+
+void timer_call_once(void (*fn)(void))
+{
+    once = fn;
 }
 
 void timer_init(void)

@@ -93,3 +93,15 @@ bool trace_parse(const char *list, uint32_t *mask, const char **bad)
     *mask = result;
     return true;
 }
+
+/* klog_serial - a detail for the serial log only: the boot screen keeps
+ * to what fits on one screen, the transcript gets everything. */
+void klog_serial(const char *subsys, const char *fmt, ...)
+{
+    char line[200];
+    va_list ap;
+    va_start(ap, fmt);
+    kvsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    kprintf_to(CONSOLE_TO_SERIAL, "%s: %s\n", subsys, line);
+}

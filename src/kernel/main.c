@@ -17,11 +17,14 @@
 #include "kernel/log.h"
 #include "kernel/memmap.h"
 #include "kernel/multiboot.h"
+#include "kernel/fault.h"
+#include "kernel/paging.h"
 #include "kernel/panic.h"
 #include "kernel/pmm.h"
 #include "kernel/selftest.h"
 #include "kernel/serial.h"
 #include "kernel/shell.h"
+#include "kernel/symbols.h"
 #include "kernel/timer.h"
 #include "kernel/vga.h"
 #include "kernel/viz.h"
@@ -95,12 +98,15 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
         log_info("boot", "loaded by %s", (const char *)mbi->boot_loader_name);
     log_info("boot", "command line: \"%s\"", cmdline);
     if (mbi->flags & MB_INFO_MEMORY)
-        log_info("boot", "memory: %u KiB below 1 MiB, %u KiB above", mbi->mem_lower,
+        klog_serial("boot", "memory: %u KiB below 1 MiB, %u KiB above", mbi->mem_lower,
                  mbi->mem_upper);
+    symbols_init(mbi); /* GRUB's symbol table if it gave us one; before paging */
     apply_trace_option();
     viz_memmap_table();
     pmm_init(mbi);
-    log_info("cpu", "GDT, IDT (32 exceptions, 16 IRQs), PIC remapped to 32-47, "
+    paging_init(); /* from here on, memory is reached through the page tables */
+    fault_init();
+    klog_serial("cpu", "GDT, IDT (32 exceptions, 16 IRQs), PIC remapped to 32-47, "
                     "timer at %u Hz",
              PIT_HZ);
 
@@ -108,9 +114,11 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
     system_commands_register();
     memmap_commands_register();
     frame_commands_register();
+    paging_commands_register();
     core_selftests_register();
     memmap_selftests_register();
     pmm_selftests_register();
+    paging_selftests_register();
 
     if (cmdline_has_flag(cmdline, "selftest")) {
         selftest_run_all();

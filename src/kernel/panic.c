@@ -11,6 +11,7 @@
 #include "kernel/kstring.h"
 #include "kernel/serial.h"
 #include "kernel/stacktrace.h"
+#include "kernel/symbols.h"
 #include "kernel/timer.h"
 #include "kernel/vga.h"
 #include "kernel/x86.h"
@@ -69,17 +70,24 @@ static void begin(void)
 }
 
 /* The call chain: the faulting EIP first (for a trap; 0 for a panic call,
- * whose own frame already holds its caller), then the EBP chain. */
+ * whose own frame already holds its caller), then the EBP chain, each with
+ * the function it lies in.  The chain holds return addresses, which are
+ * named by the call before them (symbols_format_return). */
 static void trace_from(uint32_t eip, uint32_t ebp)
 {
     uint32_t frames[PANIC_TRACE_DEPTH];
     size_t n = stacktrace_collect(ebp, frames, ARRAY_SIZE(frames));
     unsigned k = 0;
+    char name[64];
     line(PANIC_ATTR, " Stack trace (most recent call first):");
-    if (eip)
-        line(PANIC_ATTR, "   #%u  0x%08x", k++, eip);
-    for (size_t i = 0; i < n; i++)
-        line(PANIC_ATTR, "   #%u  0x%08x", k++, frames[i]);
+    if (eip) {
+        symbols_format(eip, name, sizeof(name));
+        line(PANIC_ATTR, "   #%u  0x%08x  %s", k++, eip, name);
+    }
+    for (size_t i = 0; i < n; i++) {
+        symbols_format_return(frames[i], name, sizeof(name));
+        line(PANIC_ATTR, "   #%u  0x%08x  %s", k++, frames[i], name);
+    }
 }
 
 static NORETURN void finish(void)
@@ -119,6 +127,31 @@ void panic_trap(const struct trap_frame *f)
     control_registers();
     blank();
     trace_from(f->eip, f->ebp);
+    finish();
+}
+
+/* The panic screen for a report someone else composes (the fault
+ * handler's): a title, then one panic_line per line, then panic_end. */
+void panic_begin(const char *why)
+{
+    begin();
+    blank();
+    line(PANIC_ATTR, " %s", why);
+    blank();
+}
+
+void panic_line(const char *fmt, ...)
+{
+    char buf[200];
+    va_list ap;
+    va_start(ap, fmt);
+    kvsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    line(PANIC_ATTR, "%s", buf);
+}
+
+void panic_end(void)
+{
     finish();
 }
 

@@ -62,16 +62,33 @@ void pmm_init(const struct multiboot_info *mbi)
     format_size(bitmap, sizeof(bitmap), layout.bitmap_bytes);
     log_info("pmm", "%u frames of 4 KiB (%s): %u free, %u reserved", zone.frames, total,
              zone.free_frames, zone.reserved_frames);
-    log_info("pmm", "bitmap and frame records: %s at 0x%08x", bitmap, layout.bitmap_base);
+    klog_serial("pmm", "bitmap and frame records: %s at 0x%08x", bitmap, layout.bitmap_base);
     sample();
+}
+
+/* How a freed frame is filled.  Until paging is on, every frame is
+ * reachable at its physical address; after, only frames the kernel maps
+ * are, so paging installs a filler that maps each frame for a moment
+ * (the frame allocator itself must not call into paging: data flows one
+ * way, pmm -> paging). */
+static void fill_physical(paddr_t frame, uint8_t byte)
+{
+    memset((void *)frame, byte, FRAME_SIZE);
+}
+
+static void (*fill_frame)(paddr_t frame, uint8_t byte) = fill_physical;
+
+void pmm_set_frame_filler(void (*fill)(paddr_t frame, uint8_t byte))
+{
+    fill_frame = fill ? fill : fill_physical;
 }
 
 static void poison(uint32_t first, uint32_t count)
 {
-    /* Paging is not on yet, so every frame is reachable at its physical
-     * address.  (With paging, only frames the kernel maps can be.) */
-    if (PMM_POISON_FREED)
-        memset(address_of(first), PMM_POISON_BYTE, (size_t)count * FRAME_SIZE);
+    if (!PMM_POISON_FREED)
+        return;
+    for (uint32_t i = 0; i < count; i++)
+        fill_frame((paddr_t)(first + i) << FRAME_SHIFT, PMM_POISON_BYTE);
 }
 
 static void *alloc_run(size_t count, size_t align, uint8_t tag, const void *caller)

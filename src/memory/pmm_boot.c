@@ -29,7 +29,7 @@
 #include "pmm_internal.h"
 
 extern char __kernel_start[], __kernel_end[];
-extern char boot_stack_bottom[], boot_stack_top[];
+extern char boot_stack_guard[], boot_stack_bottom[], boot_stack_top[];
 
 static struct pmm_boot_range ranges[PMM_BOOT_RANGES_MAX];
 static size_t range_count;
@@ -166,6 +166,8 @@ void pmm_boot_build(const struct multiboot_info *mbi, struct pmm_zone *zone,
     add_kernel(mbi, layout);
     add_range((uint32_t)boot_stack_bottom, boot_stack_top - boot_stack_bottom, TAG_STACK,
               "boot stack");
+    add_range((uint32_t)boot_stack_guard, boot_stack_bottom - boot_stack_guard, TAG_GUARD,
+              "guard page below the boot stack (never mapped)");
     add_multiboot(mbi);
 
     unsigned features = (PMM_REFCOUNTS ? PMM_FEAT_REFS : 0) |

@@ -1,9 +1,10 @@
 /*
  * pmm_selftest.c - the frame allocator tested on the real machine.
  *
- * Until paging is on every frame is reachable at its physical address, so
- * "allocate everything" chains the frames through their own first word:
- * no list in memory the test would have to allocate first.
+ * "Allocate everything" keeps no list of what it took (a list would need
+ * memory, and with paging on the frames themselves are not mapped): the
+ * frame allocator's own records say which frames this test owns, since
+ * each allocation records its caller.
  */
 #include "kernel/log.h"
 #include "kernel/pmm.h"
@@ -25,27 +26,36 @@ static void test_exhaust_and_return(void)
     uint32_t free_before = z->free_frames;
     uint32_t trace_before = trace_mask;
     trace_mask &= ~TRACE_PMM; /* one line per frame would take minutes */
-    uint32_t *chain = NULL;
-    uint32_t count = 0, bad = 0;
+    uint32_t count = 0, bad = 0, owner = 0;
     for (;;) {
-        uint32_t *f = pmm_alloc_frame_tagged(TAG_USER);
+        void *f = pmm_alloc_frame_tagged(TAG_USER);
         if (!f)
             break;
         if ((uint32_t)f % FRAME_SIZE || (uint32_t)f < MIB(1) || inside_a_boot_range((paddr_t)f))
             bad++;
-        *f = (uint32_t)chain;
-        chain = f;
+        struct frame_info fi;
+        pmm_query((paddr_t)f, &fi);
+        if (owner == 0)
+            owner = fi.owner;
+        if (fi.state != FRAME_ALLOCATED || fi.tag != TAG_USER || fi.owner != owner ||
+            owner == 0)
+            bad++;
         count++;
     }
     ST_CHECK(bad == 0);
     ST_CHECK(count == free_before);
     ST_CHECK(z->free_frames == 0);
     ST_CHECK(pmm_alloc_frame() == NULL); /* and again: still NULL, not frame 0 */
-    while (chain) {
-        uint32_t *next = (uint32_t *)*chain;
-        pmm_free_frame(chain);
-        chain = next;
+    uint32_t freed = 0;
+    for (uint32_t frame = 0; frame < z->frames; frame++) {
+        struct frame_info fi;
+        pmm_query((paddr_t)frame << FRAME_SHIFT, &fi);
+        if (fi.state == FRAME_ALLOCATED && fi.tag == TAG_USER && fi.owner == owner) {
+            pmm_free_frame((void *)((paddr_t)frame << FRAME_SHIFT));
+            freed++;
+        }
     }
+    ST_CHECK(freed == count);
     trace_mask = trace_before;
     ST_CHECK(z->free_frames == free_before);
     ST_CHECK(pmm_zone_check(z) == NULL);

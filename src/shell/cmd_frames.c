@@ -8,6 +8,7 @@
 #include "kernel/memmap.h"
 #include "kernel/pmm.h"
 #include "kernel/shell.h"
+#include "kernel/symbols.h"
 #include "kernel/vga.h"
 #include "kernel/viz.h"
 
@@ -212,9 +213,12 @@ static void describe_frame(paddr_t addr)
         kprintf(", tag ");
         print_colored(viz_tag_color(fi.tag), pmm_tag_name(fi.tag));
     }
-    if (fi.state == FRAME_ALLOCATED)
-        kprintf(", %u reference%s, allocated by 0x%08x", fi.refs, fi.refs == 1 ? "" : "s",
-                fi.owner);
+    if (fi.state == FRAME_ALLOCATED) {
+        char who[64]; /* the owner is a return address: name its caller */
+        symbols_format_return(fi.owner, who, sizeof(who));
+        kprintf(", %u reference%s, allocated by 0x%08x (%s)", fi.refs, fi.refs == 1 ? "" : "s",
+                fi.owner, who);
+    }
     kprintf("\n  memory map: %s\n", type ? memmap_type_name(type) : "a hole (no memory)");
 }
 

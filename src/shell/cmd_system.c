@@ -7,7 +7,9 @@
 #include "kernel/kstring.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "kernel/recover.h"
 #include "kernel/shell.h"
+#include "kernel/timer.h"
 #include "kernel/x86.h"
 
 static int cmd_reboot(int argc, char **argv)
@@ -70,10 +72,19 @@ static int cmd_trace(int argc, char **argv)
  * dividend GCC turns 1 / x into a compare, and no division happens. */
 static volatile int zero, one = 1;
 
+/* Runs inside the timer interrupt: a page fault there cannot be
+ * survived (the interrupted code could be anywhere), so it panics. */
+static void fault_in_irq(void)
+{
+    volatile uint32_t *null = (volatile uint32_t *)0;
+    (void)*null;
+}
+
 static int cmd_crash(int argc, char **argv)
 {
     (void)argc;
     const char *kind = argv[1];
+    recover_forgo(); /* this command is for the panic screen: no recovery */
     if (strcmp(kind, "ud2") == 0) {
         cpu_ud2();
     } else if (strcmp(kind, "div0") == 0) {
@@ -83,6 +94,9 @@ static int cmd_crash(int argc, char **argv)
         load_ds(0x1234); /* a selector past the end of the GDT */
     } else if (strcmp(kind, "int3") == 0) {
         cpu_int3();
+    } else if (strcmp(kind, "irqfault") == 0) {
+        timer_call_once(fault_in_irq);
+        timer_sleep_ms(100);
     } else if (strcmp(kind, "panic") == 0) {
         panic("panic requested from the shell (crash panic)");
     } else if (strcmp(kind, "assert") == 0) {
@@ -100,7 +114,7 @@ static const struct shell_command system_commands[] = {
     {"halt", "", "stop the CPU", 0, 0, cmd_halt},
     {"trace", "[pmm|paging|heap|memmap|shell|all on|off]",
      "show or set the trace switches (memory flow logged to serial)", 0, 2, cmd_trace},
-    {"crash", "ud2|div0|gpf|int3|panic|assert",
+    {"crash", "ud2|div0|gpf|int3|irqfault|panic|assert",
      "raise an exception on purpose and see the panic screen", 1, 1, cmd_crash},
 };
 

@@ -11,6 +11,8 @@
 #include "kernel/kstring.h"
 #include "kernel/log.h"
 #include "kernel/shell.h"
+#include "kernel/fault.h"
+#include "kernel/recover.h"
 #include "kernel/vga.h"
 
 static const struct shell_command *table[SHELL_MAX_COMMANDS];
@@ -104,6 +106,33 @@ bool shell_arg_size(const char *arg, const char *what, uint64_t min, uint64_t ma
     return e == ARG_OK || report_arg(arg, what, e, min, max);
 }
 
+struct invocation {
+    const struct shell_command *cmd;
+    int argc;
+    char **argv;
+};
+
+static int invoke(void *arg)
+{
+    struct invocation *call = arg;
+    return call->cmd->run(call->argc, call->argv);
+}
+
+/* Run a command under a recovery point: when it faults, the fault handler
+ * reports and comes back here, and the shell carries on (recover.h). */
+static int run_recoverable(const struct shell_command *cmd, int argc, char **argv)
+{
+    struct invocation call = {cmd, argc, argv};
+    int result = CMD_FAILED;
+    fault_set_command(cmd->name);
+    enum recover_reason why = recover_run(invoke, &call, &result);
+    fault_set_command(NULL);
+    if (why != RECOVER_NONE)
+        TRACE(TRACE_SHELL, "'%s' abandoned after a %s", cmd->name,
+              why == RECOVER_STACK_OVERFLOW ? "stack overflow" : "fault");
+    return why == RECOVER_NONE ? result : CMD_FAILED;
+}
+
 int shell_execute(char *line)
 {
     char *argv[SHELL_MAX_ARGS + 1];
@@ -138,7 +167,7 @@ int shell_execute(char *line)
         shell_error("too many arguments");
         result = CMD_USAGE;
     } else {
-        result = cmd->run(argc, argv);
+        result = run_recoverable(cmd, argc, argv);
     }
     if (result == CMD_USAGE)
         shell_print_usage(cmd);

@@ -83,4 +83,8 @@ void gdt_init(void)
 
     struct dtr d = {.limit = sizeof(gdt) - 1, .base = (uint32_t)gdt};
     gdt_load(&d, SEL_KERNEL_CODE, SEL_KERNEL_DATA);
+    /* No LDT.  The LDT register still holds what the CPU had at reset
+     * (base 0, limit 0xffff): a selector with its table bit set would
+     * read "descriptors" from address 0 instead of raising #GP. */
+    lldt(0);
 }

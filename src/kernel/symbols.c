@@ -103,7 +103,7 @@ void symbols_init(const struct multiboot_info *mbi)
                                 "table; using the built-in one");
         use_builtin();
     }
-    log_info("symbols", "%s", source);
+    klog_serial("symbols", "%s", source);
 }
 
 const char *symbols_source(void)

@@ -91,7 +91,7 @@ class PanicTest(KernelTestCase):
         self.assertRegex(s.text, r'(?m)^ CR0=[0-9a-f]{8}  CR2=[0-9a-f]{8}  CR3=[0-9a-f]{8}  '
                                  r'CR4=[0-9a-f]{8}$')
         self.assertRegex(s.text, r'(?m)^ Stack trace \(most recent call first\):$')
-        frames = [int(a, 16) for a in re.findall(r'(?m)^   #\d+  0x([0-9a-f]{8})$', s.text)]
+        frames = [int(a, 16) for a in re.findall(r'(?m)^   #\d+  0x([0-9a-f]{8})  \S+$', s.text)]
         self.assertGreaterEqual(len(frames), 1, s)
         names = [self.image.function_at(a) for a in frames]
         for addr, name in zip(frames, names):
@@ -130,7 +130,7 @@ class PanicTest(KernelTestCase):
                                  r'ESP=[0-9a-f]{8}$')
         self.assertRegex(s.text, r'(?m)^ EIP=%08x  EFLAGS=[0-9a-f]{8}  CS=0008  SS=0010$' % eip)
         self.assertRegex(s.text, r'(?m)^ DS=[0-9a-f]{4}  ES=0010  FS=0010  GS=0010$')
-        self.assertRegex(s.text, r'(?m)^   #0  0x%08x$' % eip, 'the trace starts at EIP')
+        self.assertRegex(s.text, r'(?m)^   #0  0x%08x  cmd_crash\+0x[0-9a-f]+$' % eip, 'the trace starts at EIP')
 
     def test_ud2(self):
         self.check_exception('ud2', 6, 'Invalid Opcode', '#UD')

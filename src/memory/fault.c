@@ -233,8 +233,8 @@ static void conclude(const struct fault_view *v, const char *refusal, enum recov
     reporting = true;
     kprintf("\n");
     report(v, r);
-    out(TONE_NOTE, "  `%s` was stopped; the kernel goes on. `faults` lists the last %u faults.",
-        r->command, FAULT_LOG_SIZE);
+    out(TONE_NOTE, "  `%s` was stopped; the kernel goes on (fault #%u, see `faults`).",
+        r->command, r->seq);
     reporting = false;
     if (why == RECOVER_STACK_OVERFLOW)
         return; /* the double-fault task resumes the command's task first */

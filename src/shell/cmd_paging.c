@@ -328,8 +328,7 @@ static int cmd_stackoverflow(int argc, char **argv)
 {
     UNUSED(argc);
     UNUSED(argv);
-    kprintf("recursing with 256 bytes a call until the boot stack (16 KiB) runs into its "
-            "guard page...\n");
+    kprintf("recursing, 256 bytes a call, until the 16 KiB boot stack hits its guard page\n");
     kprintf("never printed: %u\n", recurse(0));
     return CMD_OK;
 }

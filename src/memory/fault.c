@@ -124,7 +124,18 @@ static void describe_address(uint32_t va)
     else
         out(TONE_TEXT, "  what:  nothing the kernel has put there (unused virtual space)");
     paddr_t pa;
-    if (paging_translate(va, &pa)) {
+    if (!paging_translate(va, &pa)) {
+        /* Virtual is not physical: the same number as a physical address
+         * may well be RAM, just not mapped here.  Saying so heads off the
+         * usual confusion. */
+        uint32_t type = memmap_type_at(va);
+        if (type && va >= PAGE_SIZE)
+            out(TONE_TEXT, "  (physical 0x%08x is %s RAM, but no page maps it at this "
+                           "address)",
+                va, memmap_type_name(type));
+        return;
+    }
+    {
         struct frame_info fi;
         char owner[48];
         pmm_query(pa, &fi);

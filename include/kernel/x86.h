@@ -125,6 +125,7 @@ _Static_assert(sizeof(struct dtr) == 6, "lgdt/lidt operand is 6 bytes");
 
 static inline void lidt(const struct dtr *d) { __asm__ volatile("lidt (%0)" : : "r"(d) : "memory"); }
 static inline void ltr(uint16_t sel) { __asm__ volatile("ltr %0" : : "r"(sel)); }
+static inline void clts(void) { __asm__ volatile("clts"); } /* CR0.TS off */
 static inline void lldt(uint16_t sel) { __asm__ volatile("lldt %0" : : "r"(sel)); }
 
 /* Deliberate faults, for the shell's `crash` command and the self-tests. */

@@ -39,14 +39,14 @@ const char *recover_refusal(uint32_t eflags, unsigned depth, unsigned expected_d
 {
     if (!innermost)
         return "it happened outside any shell command, so there is nothing to abandon";
-    if (innermost->forgo)
-        return "the command asked for the panic screen";
     if (depth > expected_depth)
         return "it happened inside an interrupt or exception handler, which could have "
                "interrupted anything";
     if (!(eflags & EFLAGS_IF))
         return "it happened with interrupts off, inside a critical section whose data may "
                "be half changed";
+    if (innermost->forgo)
+        return "the command asked for the panic screen";
     return NULL;
 }
 

@@ -117,14 +117,15 @@ static void describe_address(uint32_t va)
     char guard[64];
     const struct vm_region *r = paging_region_of(va);
     if (guard_describe(va, guard, sizeof(guard)))
-        out(TONE_TEXT, "  what:  %s", guard);
+        out(TONE_TEXT, "  what:  %s, 0x%08x-0x%08x", guard, r->start, r->last);
     else if (r)
-        out(TONE_TEXT, "  what:  %s (%s, 0x%08x-0x%08x)", r->name, vm_kind_name(r->kind),
-            r->start, r->last);
+        out(TONE_TEXT, "  what:  %s, 0x%08x-0x%08x", r->name, r->start, r->last);
     else
         out(TONE_TEXT, "  what:  nothing the kernel has put there (unused virtual space)");
     paddr_t pa;
     if (!paging_translate(va, &pa)) {
+        if (r)
+            return; /* a region the kernel keeps unmapped on purpose */
         /* Virtual is not physical: the same number as a physical address
          * may well be RAM, just not mapped here.  Saying so heads off the
          * usual confusion. */
@@ -158,16 +159,27 @@ static void registers(const struct fault_view *v)
         v->eflags, read_cr0(), read_cr3());
 }
 
+/* Entry 0 is where the fault happened; the others are return addresses,
+ * named by the call they follow (symbols_format_return). */
+static const char *trace_name(const struct fault_record *r, unsigned i, char *buf, size_t size)
+{
+    if (i == 0)
+        symbols_format(r->trace[i], buf, size);
+    else
+        symbols_format_return(r->trace[i], buf, size);
+    return buf;
+}
+
 static void trace(const struct fault_record *r)
 {
     char a[48], b[48];
     for (unsigned i = 0; i < r->depth; i += 2) {
         if (i + 1 < r->depth)
             out(TONE_TEXT, "  #%u %08x %-26s #%u %08x %s", i, r->trace[i],
-                sym(r->trace[i], a, sizeof(a)), i + 1, r->trace[i + 1],
-                sym(r->trace[i + 1], b, sizeof(b)));
+                trace_name(r, i, a, sizeof(a)), i + 1, r->trace[i + 1],
+                trace_name(r, i + 1, b, sizeof(b)));
         else
-            out(TONE_TEXT, "  #%u %08x %s", i, r->trace[i], sym(r->trace[i], a, sizeof(a)));
+            out(TONE_TEXT, "  #%u %08x %s", i, r->trace[i], trace_name(r, i, a, sizeof(a)));
     }
 }
 
@@ -293,6 +305,7 @@ static bool on_other_exception(struct trap_frame *f)
  * again, below the recovery point, from where recover_abort unwinds. */
 static NORETURN void resume_after_double_fault(void)
 {
+    clts(); /* every task switch sets CR0.TS ("FPU state may be stale"); no FPU here */
     recover_abort(RECOVER_STACK_OVERFLOW);
 }
 

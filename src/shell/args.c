@@ -171,7 +171,9 @@ void arg_describe(char *buf, size_t size, const char *s, enum arg_error e,
         break;
     case ARG_BELOW_MIN:
     case ARG_ABOVE_MAX:
-        if (max > 0xffff)
+        /* Addresses and sizes read best in hex, counts in decimal: a
+         * large or page-multiple limit is taken for the former. */
+        if (max >= 0x1000000u || (max > 0xffff && max % 0x1000 == 0))
             ksnprintf(buf, size, "'%s' is out of range (0x%llx..0x%llx)", s, lo, hi);
         else
             ksnprintf(buf, size, "'%s' is out of range (%llu..%llu)", s, lo, hi);

@@ -69,14 +69,20 @@ static void pt_summary(void)
                 i << 22, (i << 22) + 0x3fffff, pte_frame(e), n);
         kprintf("             %s\n", names[0] ? names : "(pages you mapped)");
     }
-    kprintf("%u pages mapped (%u KiB); %u maps and %u unmaps since boot. `pt <addr>` shows "
-            "one walk.\n",
-            pages, pages * 4, st.maps, st.unmaps);
+    kprintf("%u pages mapped (%u KiB); %u map%s and %u unmap%s since boot. `pt <addr>` "
+            "shows one walk.\n",
+            pages, pages * 4, st.maps, st.maps == 1 ? "" : "s", st.unmaps,
+            st.unmaps == 1 ? "" : "s");
 }
 
-/* Every bit of a directory or table entry, named. */
+/* Every bit of a directory or table entry, named (for a present one: the
+ * CPU ignores the rest of an entry whose P bit is 0). */
 static void entry_bits(pte_t e, bool is_pde)
 {
+    if (!(e & PTE_PRESENT)) {
+        kprintf("    P=0 not present: the CPU looks at no other bit of this entry\n");
+        return;
+    }
     kprintf("    P=%u %-11s R/W=%u %-10s U/S=%u %-11s PWT=%u PCD=%u\n", e & 1,
             (e & PTE_PRESENT) ? "present" : "not present", (e >> 1) & 1,
             (e & PTE_WRITABLE) ? "writable" : "read-only", (e >> 2) & 1,
@@ -152,8 +158,8 @@ static bool user_page(vaddr_t va)
     }
     const struct vm_region *r = paging_region_of(va);
     if (r) {
-        shell_error("0x%08x is in the kernel's %s (%s); try an address such as 0x40000000", va,
-                    r->name, vm_kind_name(r->kind));
+        shell_error("0x%08x is in a kernel region (%s); try an address such as 0x40000000", va,
+                    r->name);
         return false;
     }
     return true;
@@ -194,8 +200,8 @@ static bool frame_mappable(paddr_t pa, uint32_t flags, bool *take_ref)
                    fi.tag == TAG_BOOT || fi.tag == TAG_STACK || fi.tag == TAG_GUARD ||
                    fi.tag == TAG_HEAP;
     if (kernels && (flags & PTE_WRITABLE)) {
-        shell_error("frame 0x%08x holds the kernel's %s: a writable alias could corrupt it; "
-                    "map it ro",
+        shell_error("frame 0x%08x is one of the kernel's (tag %s): a writable alias could "
+                    "corrupt it; map it ro",
                     pa, pmm_tag_name(fi.tag));
         return false;
     }
@@ -241,7 +247,12 @@ static int cmd_map(int argc, char **argv)
         e = paging_map(va, pa, flags);
         if (e != PT_OK && ref)
             pmm_unref((void *)pa);
-        how = ref ? "an allocated frame, one more reference" : "a reserved frame, no reference";
+        struct frame_info fi;
+        pmm_query(pa, &fi);
+        how = ref                                  ? "an allocated frame, one more reference"
+              : fi.state == FRAME_OUT_OF_RANGE ? "not RAM the kernel manages: device memory, or "
+                                                 "nothing"
+                                               : "a reserved frame, no reference";
     }
     if (e != PT_OK) {
         shell_error("cannot map 0x%08x: %s", va, pt_error_str(e));
@@ -289,16 +300,19 @@ static int cmd_pf(int argc, char **argv)
         shell_error("'%s' is not an access (say r to read, w to write, x to jump)", argv[2]);
         return CMD_USAGE;
     }
-    uint32_t value;
-    bool readable = probe_read32(va, &value); /* never faults */
+    /* One byte: an access that never spans two pages (a word at
+     * 0xffffffff would wrap around to address 0). */
+    uint32_t word;
+    bool readable = probe_read32(va & ~3u, &word); /* never faults */
+    uint8_t value = (uint8_t)(word >> (8 * (va & 3)));
     if (how == 'r') {
-        value = *(volatile uint32_t *)va; /* faults when not mapped */
-        kprintf("read 0x%08x from 0x%08x: no fault, the page is mapped\n", value, va);
+        value = *(volatile uint8_t *)va; /* faults when not mapped */
+        kprintf("read 0x%02x from 0x%08x: no fault, the page is mapped\n", value, va);
     } else if (how == 'w') {
         /* Write back what is there, so a write that succeeds changes
          * nothing; when the page is not mapped, write 0 (and fault). */
-        *(volatile uint32_t *)va = readable ? value : 0;
-        kprintf("wrote 0x%08x back to 0x%08x: no fault, the page is writable\n", value, va);
+        *(volatile uint8_t *)va = readable ? value : 0;
+        kprintf("wrote 0x%02x back to 0x%08x: no fault, the page is writable\n", value, va);
     } else {
         if (readable) {
             shell_error("0x%08x is mapped: jumping there would run whatever bytes it holds; "
@@ -400,7 +414,10 @@ static int cmd_faults(int argc, char **argv)
             fault_line(r);
             for (unsigned k = 0; k < r->depth; k++) {
                 char sym[48];
-                symbols_format(r->trace[k], sym, sizeof(sym));
+                if (k == 0)
+                    symbols_format(r->trace[k], sym, sizeof(sym));
+                else
+                    symbols_format_return(r->trace[k], sym, sizeof(sym));
                 kprintf("    #%u 0x%08x %s\n", k, r->trace[k], sym);
             }
             return CMD_OK;

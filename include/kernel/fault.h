@@ -89,4 +89,9 @@ const struct fault_log *fault_log_global(void);
 /* The shell tells the fault handler which command runs (for the log). */
 void fault_set_command(const char *name);
 
+/* fault_break_next_report - make the next fault report itself fault (a
+ * NULL read), to show that a fault inside the fault handler is a panic
+ * screen, not a reset (`crash reportfault`). */
+void fault_break_next_report(void);
+
 #endif

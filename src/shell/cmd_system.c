@@ -6,6 +6,7 @@
 #include "kernel/keyboard.h"
 #include "kernel/kstring.h"
 #include "kernel/log.h"
+#include "kernel/fault.h"
 #include "kernel/panic.h"
 #include "kernel/recover.h"
 #include "kernel/shell.h"
@@ -84,7 +85,11 @@ static int cmd_crash(int argc, char **argv)
 {
     (void)argc;
     const char *kind = argv[1];
-    recover_forgo(); /* this command is for the panic screen: no recovery */
+    /* This command is for the panic screen: no recovery.  Except for
+     * reportfault, whose first fault must be one the kernel would survive,
+     * so that the second one happens inside that fault's report. */
+    if (strcmp(kind, "reportfault") != 0)
+        recover_forgo();
     if (strcmp(kind, "ud2") == 0) {
         cpu_ud2();
     } else if (strcmp(kind, "div0") == 0) {
@@ -94,6 +99,10 @@ static int cmd_crash(int argc, char **argv)
         load_ds(0x1234); /* a selector past the end of the GDT */
     } else if (strcmp(kind, "int3") == 0) {
         cpu_int3();
+    } else if (strcmp(kind, "reportfault") == 0) {
+        fault_break_next_report();
+        volatile uint32_t *null = (volatile uint32_t *)0;
+        (void)*null;
     } else if (strcmp(kind, "irqfault") == 0) {
         timer_call_once(fault_in_irq);
         timer_sleep_ms(100);
@@ -114,7 +123,7 @@ static const struct shell_command system_commands[] = {
     {"halt", "", "stop the CPU", 0, 0, cmd_halt},
     {"trace", "[pmm|paging|heap|memmap|shell|all on|off]",
      "show or set the trace switches (memory flow logged to serial)", 0, 2, cmd_trace},
-    {"crash", "ud2|div0|gpf|int3|irqfault|panic|assert",
+    {"crash", "ud2|div0|gpf|int3|irqfault|reportfault|panic|assert",
      "raise an exception on purpose and see the panic screen", 1, 1, cmd_crash},
 };
 

@@ -535,10 +535,35 @@ class FaultReportTest(PagingTestCase):
         self.assertEqual(m.screen().text, s.text)
 
         self.assertIn('inside an interrupt or exception handler', why,
-                      'KERNEL BUG: the panic gives the wrong reason. The fault happened in '
-                      'the timer interrupt, but recover_refusal() checks the command\'s '
-                      'recover_forgo() (cmd_crash sets it) before the interrupt depth, so '
-                      'the screen says %r' % why.strip())
+                      'the panic gives the wrong reason: %r' % why.strip())
+
+    def test_fault_in_the_fault_report_panics(self):
+        """`crash reportfault`: the first fault is one the kernel would
+        survive, but printing its report faults; that second fault is a panic
+        screen naming the report code, not a reset."""
+        m = self.boot()
+        mark = m.serial_mark()
+        m.type('crash reportfault')
+        m.key('ret')
+        s = m.wait_screen(r'^ Uptime \d+\.\d+ s\. ')
+        m.assert_stays_up(1.0)
+        self.assertEqual(m.events('RESET') + m.events('SHUTDOWN'), [], 'halted, not reset')
+        self.assertEqual(s.attrs(0), {PANIC_TITLE_ATTR}, s.describe_attrs())
+        serial = m.serial_text()[mark:].split('\n')
+        why = [l for l in serial if l.startswith(' This fault cannot be survived')]
+        self.assertEqual(why, [' This fault cannot be survived: it happened while another '
+                               'fault was being reported.'], '\n'.join(serial))
+        self.find_lines(s, why)
+        starts = [i for i, l in enumerate(serial) if l.startswith(' PAGE FAULT in ')]
+        ends = [i for i, l in enumerate(serial) if l.startswith(' Uptime ')]
+        self.assertTrue(starts and ends, '\n'.join(serial))
+        report = Report([l for l in serial[starts[-1]:ends[0]] if l])
+        self.find_lines(s, report.lines)
+        cr2, eip, name = report.eip()
+        self.assertEqual(cr2, 0)
+        self.assert_named(eip, name, 'report')
+        names = self.check_trace(report, must_include=('on_page_fault', 'interrupt_dispatch'))
+        self.assertEqual(names[0], 'report')
 
 
 class MappingTest(PagingTestCase):

@@ -11,7 +11,7 @@ ERROR_ATTR = vga_attr(LIGHT_RED)          # 0x0C: error messages
 NAME_ATTR = vga_attr(WHITE)               # 0x0F: command names in 'help'
 # The commands every build has; help may list more.
 CORE_COMMANDS = ['clear', 'crash', 'echo', 'halt', 'help', 'keys', 'reboot', 'trace', 'uptime']
-CRASH_USAGE = 'usage: crash ud2|div0|gpf|int3|irqfault|panic|assert'
+CRASH_USAGE = 'usage: crash ud2|div0|gpf|int3|irqfault|reportfault|panic|assert'
 
 
 def help_names(output):

@@ -7,13 +7,17 @@
 #include "kernel/input.h"
 #include "kernel/interrupts.h"
 #include "kernel/keys.h"
+#include "kernel/kstring.h"
 #include "kernel/shell.h"
 #include "kernel/timer.h"
 #include "kernel/vga.h"
 
+#define HELP_COLUMNS 5
+#define HELP_COLUMN_WIDTH 15
+
 static int cmd_help(int argc, char **argv)
 {
-    if (argc == 2) {
+    if (argc == 2 && strcmp(argv[1], "all") != 0) {
         const struct shell_command *c = shell_find(argv[1]);
         if (!c) {
             shell_error("no command '%s'; 'help' lists them all", argv[1]);
@@ -23,12 +27,31 @@ static int cmd_help(int argc, char **argv)
         shell_print_usage(c);
         return CMD_OK;
     }
+    if (argc == 1) {
+        /* Names only, in columns: the list must fit one screen. */
+        kprintf("Commands (help <command> explains one; help all gives each a line):\n");
+        size_t n = shell_command_count();
+        for (size_t i = 0; i < n; i++) {
+            const struct shell_command *c = shell_command_at(i);
+            uint8_t saved = console_attr();
+            if (i % HELP_COLUMNS == 0)
+                kprintf("  ");
+            console_set_attr(vga_attr(VGA_WHITE, VGA_BLACK));
+            kprintf("%s", c->name);
+            console_set_attr(saved);
+            if (i % HELP_COLUMNS == HELP_COLUMNS - 1 || i + 1 == n)
+                kprintf("\n");
+            else
+                kprintf("%*s", (int)(HELP_COLUMN_WIDTH - strlen(c->name)), "");
+        }
+        return CMD_OK;
+    }
     kprintf("Commands (help <command> for its arguments):\n");
     for (size_t i = 0; i < shell_command_count(); i++) {
         const struct shell_command *c = shell_command_at(i);
         uint8_t saved = console_attr();
         console_set_attr(vga_attr(VGA_WHITE, VGA_BLACK));
-        kprintf("  %-10s", c->name);
+        kprintf("  %-13s", c->name);
         console_set_attr(saved);
         kprintf(" %s\n", c->help);
     }
@@ -98,7 +121,7 @@ static int cmd_keys(int argc, char **argv)
 }
 
 static const struct shell_command builtins[] = {
-    {"help", "[command]", "list the commands, or explain one", 0, 1, cmd_help},
+    {"help", "[command|all]", "list the commands, or explain one", 0, 1, cmd_help},
     {"clear", "", "clear the screen", 0, 0, cmd_clear},
     {"echo", "[text ...]", "print the arguments", 0, SHELL_ARGS_ANY, cmd_echo},
     {"uptime", "", "time since boot, timer ticks and interrupt counts", 0, 0, cmd_uptime},

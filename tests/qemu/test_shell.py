@@ -15,7 +15,13 @@ CRASH_USAGE = 'usage: crash ud2|div0|gpf|int3|irqfault|reportfault|panic|assert'
 
 
 def help_names(output):
-    """The command names listed by 'help', in order."""
+    """The command names listed by 'help' (in columns), in reading order."""
+    lines = output.split('\n')
+    return [name for line in lines[1:] if line.startswith('  ') for name in line.split()]
+
+
+def help_all_names(output):
+    """The command names listed by 'help all' (one a line), in order."""
     lines = output.split('\n')
     return [re.match(r'  (\S+)', line).group(1) for line in lines[1:] if line.startswith('  ')]
 
@@ -31,18 +37,28 @@ class ShellTest(KernelTestCase):
                                                     screen.describe_attrs()))
 
     def test_help_lists_every_command(self):
-        """'help' typed on the keyboard lists each command once, sorted, its
-        name in white; 'help <name>' explains each one."""
+        """'help' typed on the keyboard lists each command once, sorted, in
+        columns that fit one screen, each name in white; 'help all' gives
+        each a line; 'help <name>' explains each one."""
         m = self.boot()
         out = m.run_command('help')
-        self.assertTrue(out.startswith('Commands (help <command> for its arguments):\n'), out)
+        self.assertTrue(out.startswith('Commands (help <command> explains one; help all gives '
+                                       'each a line):\n'), out)
         names = help_names(out)
         for name in CORE_COMMANDS:
             self.assertIn(name, names, out)
         self.assertEqual(names, sorted(set(names)), 'sorted, each once')
+        self.assertLessEqual(len(out.split('\n')), 12, 'help fits well within one screen')
         s = m.screen()
-        for name in CORE_COMMANDS:
-            self.assertRowAttrs(s, '  %-10s' % name, NAME_ATTR)
+        heading = s.find('Commands (help <command>')
+        self.assertIsNotNone(heading, str(s))
+        for row in range(heading[0] + 1, heading[0] + 1 + (len(names) + 4) // 5):
+            for found in re.finditer(r'\S+', s.row(row)):
+                self.assertEqual(s.attrs(row, found.start(), len(found.group(0))), {NAME_ATTR},
+                                 '%r in row %d\n%s' % (found.group(0), row, s.describe_attrs()))
+        out = m.run_command('help all', via='serial')
+        self.assertTrue(out.startswith('Commands (help <command> for its arguments):\n'), out)
+        self.assertEqual(help_all_names(out), names)
         for name in names:
             out = m.run_command('help ' + name, via='serial')
             self.assertRegex(out, r'^%s - \S.*\nusage: %s( \S.*)?\n$' % (name, name))
@@ -85,7 +101,7 @@ class ShellTest(KernelTestCase):
         self.assertEqual(m.run_command('uptime 1 2'),
                          'uptime: too many arguments\nusage: uptime\n')
         self.assertEqual(m.run_command('help a b'),
-                         'help: too many arguments\nusage: help [command]\n')
+                         'help: too many arguments\nusage: help [command|all]\n')
         self.assertEqual(m.run_command('crash'),
                          'crash: missing argument\n' + CRASH_USAGE + '\n')
         s = m.screen()

@@ -77,6 +77,19 @@
 /* Pages of the double-fault handler's stack (in the guarded area). */
 #define DOUBLE_FAULT_STACK_PAGES 2
 
+/* ---- Heap -------------------------------------------------------------------
+ * HEAP_DEBUG: every block gets a 16-byte header (canary, size, allocation
+ * site, check word) and at least 4 bytes of red zone after it, and freed
+ * blocks are filled with 0x6b.  Costs those bytes per block (a 16-byte
+ * block takes a 48-byte slot), a write of every freed byte and a check of
+ * every reused one; buys reports of overflows (even by one byte),
+ * overwritten headers, use after free, and the allocation site of every
+ * block named in reports and `heap leaks`.  Bad, interior and double frees
+ * are caught either way. */
+#ifndef HEAP_DEBUG
+#define HEAP_DEBUG 1
+#endif
+
 /* ---- Faults -----------------------------------------------------------------
  * The fault log keeps the last FAULT_LOG_SIZE faults (about 80 bytes each)
  * for `faults`; each keeps FAULT_TRACE_DEPTH return addresses. */

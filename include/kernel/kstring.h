@@ -24,6 +24,7 @@ size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
+char *strstr(const char *hay, const char *needle);
 #endif
 
 /* kstrlcpy - copy src into dst (size bytes), always NUL-terminated when

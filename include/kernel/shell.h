@@ -71,5 +71,6 @@ void system_commands_register(void);
 void memmap_commands_register(void);
 void frame_commands_register(void);
 void paging_commands_register(void);
+void heap_commands_register(void);
 
 #endif

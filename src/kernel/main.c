@@ -18,6 +18,7 @@
 #include "kernel/memmap.h"
 #include "kernel/multiboot.h"
 #include "kernel/fault.h"
+#include "kernel/heap.h"
 #include "kernel/paging.h"
 #include "kernel/panic.h"
 #include "kernel/pmm.h"
@@ -106,6 +107,7 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
     pmm_init(mbi);
     paging_init(); /* from here on, memory is reached through the page tables */
     fault_init();
+    kheap_init();
     klog_serial("cpu", "GDT, IDT (32 exceptions, 16 IRQs), PIC remapped to 32-47, "
                     "timer at %u Hz",
              PIT_HZ);
@@ -115,10 +117,12 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
     memmap_commands_register();
     frame_commands_register();
     paging_commands_register();
+    heap_commands_register();
     core_selftests_register();
     memmap_selftests_register();
     pmm_selftests_register();
     paging_selftests_register();
+    heap_selftests_register();
 
     if (cmdline_has_flag(cmdline, "selftest")) {
         selftest_run_all();

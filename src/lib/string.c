@@ -102,6 +102,15 @@ char *strchr(const char *s, int c)
     }
 }
 
+char *strstr(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (strncmp(hay, needle, n) == 0)
+            return (char *)hay;
+    return n == 0 ? (char *)hay : NULL;
+}
+
 #endif /* !__STDC_HOSTED__ */
 
 size_t kstrlcpy(char *dst, const char *src, size_t size)

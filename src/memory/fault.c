@@ -18,6 +18,7 @@
 #include "kernel/console.h"
 #include "kernel/format.h"
 #include "kernel/guard.h"
+#include "kernel/heap.h"
 #include "kernel/interrupts.h"
 #include "kernel/kstring.h"
 #include "kernel/memmap.h"
@@ -122,6 +123,9 @@ static void describe_address(uint32_t va)
         out(TONE_TEXT, "  what:  %s, 0x%08x-0x%08x", r->name, r->start, r->last);
     else
         out(TONE_TEXT, "  what:  nothing the kernel has put there (unused virtual space)");
+    char heap[112];
+    if (kheap_describe(va, heap, sizeof(heap)))
+        out(TONE_TEXT, "  heap:  %s", heap);
     paddr_t pa;
     if (!paging_translate(va, &pa)) {
         if (r)

@@ -84,6 +84,32 @@ static void PRINTF_LIKE(2, 3) out(enum tone tone, const char *fmt, ...)
     kprintf("\n");
 }
 
+/* A long line broken at spaces to fit 80 columns, later lines indented
+ * under the first one's text. */
+static void out_wrapped(const char *prefix, const char *text)
+{
+    size_t indent = strlen(prefix), width = 79 - indent, len = strlen(text);
+    bool first = true;
+    while (len > 0) {
+        size_t n = len;
+        if (n > width) {
+            n = width;
+            while (n > 0 && text[n] != ' ')
+                n--;
+            if (n == 0)
+                n = width;
+        }
+        out(TONE_TEXT, "%s%.*s", first ? prefix : "         ", (int)n, text);
+        first = false;
+        text += n;
+        len -= n;
+        while (*text == ' ') {
+            text++;
+            len--;
+        }
+    }
+}
+
 /* ---- the report ---------------------------------------------------------------- */
 
 static const char *sym(uint32_t addr, char *buf, size_t size)
@@ -125,7 +151,7 @@ static void describe_address(uint32_t va)
         out(TONE_TEXT, "  what:  nothing the kernel has put there (unused virtual space)");
     char heap[112];
     if (kheap_describe(va, heap, sizeof(heap)))
-        out(TONE_TEXT, "  heap:  %s", heap);
+        out_wrapped("  heap:  ", heap);
     paddr_t pa;
     if (!paging_translate(va, &pa)) {
         if (r)

@@ -81,9 +81,8 @@ static void report_misuse(const char *what, uintptr_t ptr, const void *caller,
     misuse_reports++;
     symbols_format_return((uint32_t)caller, who, sizeof(who));
     if (strcmp(what, "kmalloc") == 0) /* found while handing out a slot */
-        log_error("heap", "kmalloc from %s: %s, found in the slot at 0x%08x before handing it "
-                          "out",
-                  who, heap_problem_str(r->problem), (unsigned)ptr);
+        log_error("heap", "kmalloc from %s: %s, in the next slot", who,
+                  heap_problem_str(r->problem));
     else
         log_error("heap", "%s(%p) from %s: %s", what, (void *)ptr, who,
                   heap_problem_str(r->problem));
@@ -100,13 +99,16 @@ static void report_misuse(const char *what, uintptr_t ptr, const void *caller,
                       (unsigned)r->block, off, (unsigned)r->size, r->tag ? r->tag : "?",
                       site_name(r->site, site, sizeof(site)));
         else /* a free slot keeps no header; or debug is off */
-            log_error("heap", "  block 0x%08x%s: a %u-byte slot, tag \"%s\"%s", (unsigned)r->block,
+            log_error("heap", "  block 0x%08x%s: %u-byte slot, tag \"%s\"%s", (unsigned)r->block,
                       off, (unsigned)r->size, r->tag ? r->tag : "?",
-                      r->problem == HEAP_DOUBLE_FREE ? ", free since an earlier kfree" : "");
+                      r->problem == HEAP_DOUBLE_FREE ? ", already freed" : "");
     }
     /* The detail adds to the problem's name, unless it only repeats it. */
-    if (r->detail[0] && !strstr(heap_problem_str(r->problem), r->detail))
+    if (r->detail[0] && r->problem != HEAP_DOUBLE_FREE &&
+        !strstr(heap_problem_str(r->problem), r->detail))
         log_error("heap", "  %s", r->detail);
+    if (strcmp(what, "kmalloc") == 0)
+        log_error("heap", "  (the slot was cleaned and handed out all the same)");
     if (strcmp(what, "kfree") == 0 || strcmp(what, "krealloc") == 0)
         log_error("heap", "  nothing was freed");
 }

@@ -77,8 +77,8 @@ static int cmd_kmalloc(int argc, char **argv)
         return CMD_FAILED; /* the heap said why */
     struct heap_block_info b;
     live_block((uintptr_t)p, &b);
-    kprintf("kmalloc: %u bytes at %p, tag %s (%s, %u bytes taken)\n", (unsigned)size, p, tag,
-            b.what, (unsigned)b.slot);
+    kprintf("kmalloc: %u bytes at %p (tag %s), %u taken: %s\n", (unsigned)size, p, tag,
+            (unsigned)b.slot, b.what);
     return CMD_OK;
 }
 
@@ -278,8 +278,8 @@ __attribute__((noinline)) static int demo_uaf(void)
     p[8] = 'X'; /* the bug: the block is free */
     kprintf("   wrote 'X' at 0x%08x + 8 after freeing it\n", (unsigned)(uintptr_t)p);
     char *q = kmalloc_tagged(40, "demo");
-    kprintf("   the new block is at 0x%08x%s\n", (unsigned)(uintptr_t)q,
-            q == p ? " (the same slot: the heap checked it before handing it out)" : "");
+    kprintf("   the new block: 0x%08x%s\n", (unsigned)(uintptr_t)q,
+            q == p ? ", the same slot (checked before it was handed out)" : "");
     kfree(q);
     return CMD_OK;
 }
@@ -307,7 +307,7 @@ __attribute__((noinline)) static int demo_guard(void)
     if (!p)
         return CMD_FAILED;
     guard_demo = p;
-    kprintf("kmalloc_guarded(100) = 0x%08x: its last byte is 0x%08x, the next page is a guard.\n",
+    kprintf("kmalloc_guarded(100) = 0x%08x, last byte 0x%08x; the next page is a guard.\n",
             (unsigned)(uintptr_t)p, (unsigned)(uintptr_t)(p + 99));
     memset(p, 'g', 100);
     kprintf("wrote all 100 bytes; now one more, at 0x%08x:\n", (unsigned)(uintptr_t)(p + 100));

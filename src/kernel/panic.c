@@ -157,10 +157,7 @@ void panic_end(void)
 
 static NORETURN void panic_message(const char *msg, uint32_t ebp)
 {
-    begin();
-    blank();
-    line(PANIC_ATTR, " %s", msg);
-    blank();
+    panic_begin(msg);
     control_registers();
     blank();
     trace_from(0, ebp);

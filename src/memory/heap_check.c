@@ -1,25 +1,27 @@
 /*
- * heap_check.c - the heap's invariants checked, and its blocks described
- * and listed (pure).
+ * heap_check.c - the heap's invariants checked (pure).
  *
  * heap_check reads everything and changes nothing.  It walks the page map
  * once, in address order, and for each page checks that its entry agrees
  * with the bitmaps; each slab's pages, header and slot bitmap; each
  * run's pages; in debug mode every live block's header and red zone and
- * every free slot's poison.  It recounts as it goes, then checks the
- * partial lists and the empty-slab cache against what it found, and the
+ * every free slot's poison.  It recounts as it goes (a parked slot,
+ * heap_core.c, counts as free), then checks the partial lists, the
+ * empty-slab cache and the magazines against what it found, and the
  * statistics against the recount.  It never follows a pointer it has not
  * first placed inside a backed slab page, so a damaged heap is reported,
  * not crashed into.  The first problem found is the one reported.
+ * (Describing and listing blocks, which read the same structures for
+ * people rather than to judge them, is heap_walk.c.)
  */
-#define HEAP_CORE_PRIVATE
 #include "kernel/format.h"
-#include "kernel/heap_core.h"
 #include "kernel/kstring.h"
+#include "heap_internal.h"
 
 struct recount {
     size_t live_blocks, live_bytes, slot_bytes, free_slot_bytes;
     size_t slabs, runs, retained, with_free;
+    size_t parked;                   /* slots in the magazines, found in their slabs */
 };
 
 static bool corrupt(struct heap_report *r, uintptr_t at, const char *fmt, ...) PRINTF_LIKE(3, 4);
@@ -137,7 +139,13 @@ static bool check_slab(struct heap *h, uint32_t page, uint32_t e, uint32_t *page
     if (clear != s->free_count)
         return corrupt(r, at, "slab: %u free slots in the bitmap, free count %u of %u", clear,
                        s->free_count, s->slots);
-    uint32_t used = s->slots - s->free_count;
+    /* Its parked slots (marked handed out, but free): only an untagged
+     * slab has them, and it keeps a live slot besides (heap_core.c). */
+    uint32_t parked = heap_mag_in(h, c, (uint32_t)(at - h->base), k->pages);
+    uint32_t out = s->slots - s->free_count, used = out - parked;
+    if (parked > out || (parked && (used == 0 || s->tag != 0)))
+        return corrupt(r, at, "slab: %u slots parked, %u handed out, tag %u", parked, out,
+                       s->tag);
     if (s->free_count == 0 && (s->next || HEAP_MAP_PREV(e)))
         return corrupt(r, at, "a full slab has partial-list links");
     if (s->free_count == s->slots && h->empty[c] != s)
@@ -146,8 +154,9 @@ static bool check_slab(struct heap *h, uint32_t page, uint32_t e, uint32_t *page
     rc->slabs++;
     rc->with_free += s->free_count > 0;
     rc->live_blocks += used;
+    rc->parked += parked;
     rc->slot_bytes += (size_t)used * k->slot;
-    rc->free_slot_bytes += (size_t)s->free_count * k->slot;
+    rc->free_slot_bytes += (size_t)(s->free_count + parked) * k->slot;
     if (!h->config.debug) {
         rc->live_bytes += (size_t)used * k->slot;
         return true;
@@ -280,6 +289,46 @@ static bool check_lists(struct heap *h, const struct recount *rc, struct heap_re
     return true;
 }
 
+/* Is `off` (from base) the start of a handed-out slot of a tag-0 slab
+ * of class c?  (The slabs were checked already.) */
+static bool parkable(const struct heap *h, uint32_t c, uint32_t off)
+{
+    uint32_t page = off >> 12, e = page < h->top ? h->map[page] : 0;
+    if (page < h->map_pages_total || HEAP_MAP_KIND(e) != HEAP_MAP_SLAB || HEAP_MAP_CLASS(e) != c)
+        return false;
+    struct heap_slab *s = heap_slab_of(h, page, e);
+    uint32_t rel = (uint32_t)(h->base + off - heap_slab_start(h, s));
+    uint32_t i = heap_slot_index(rel, h->fast[c].recip);
+    return s->tag == 0 && i < s->slots && i * h->classes[c].slot == rel && heap_bit(s->bits, i);
+}
+
+/* The magazines: at most HEAP_MAG entries (none with debug on), unused
+ * ones 0, each one a handed-out slot of a tag-0 slab of its class, none
+ * twice, and as many as the slabs hold. */
+static bool check_mags(const struct heap *h, const struct recount *rc, struct heap_report *r)
+{
+    size_t total = 0;
+    for (uint32_t c = 0; c < HEAP_CLASSES_MAX; c++) {
+        uint32_t n = h->mag_n[c];
+        if (n > (c < h->class_count && !h->config.debug ? HEAP_MAG : 0))
+            return corrupt(r, h->base, "class %u's magazine holds %u slots", c, n);
+        for (uint32_t k = 0; k < HEAP_MAG; k++) {
+            uint32_t off = h->mag[c][k];
+            if (k >= n ? off != 0 : !parkable(h, c, off))
+                return corrupt(r, h->base + off, "class %u's magazine: entry %u (0x%x) wrong", c,
+                               k, off);
+            for (uint32_t j = 0; j < k && k < n; j++) {
+                if (h->mag[c][j] == off)
+                    return corrupt(r, h->base + off, "class %u's magazine: a slot twice", c);
+            }
+        }
+        total += n;
+    }
+    if (total != rc->parked)
+        return corrupt(r, h->base, "%zu slots parked, %zu of them in slabs", total, rc->parked);
+    return true;
+}
+
 static bool check_stats(const struct heap *h, const struct recount *rc, size_t backed,
                         struct heap_report *r)
 {
@@ -317,134 +366,6 @@ bool heap_check(struct heap *h, struct heap_report *r)
     if (tail && ((h->free_bits[last] | h->backed_bits[last]) >> tail) != 0)
         return corrupt(r, h->base, "bitmap bits past the range");
     size_t backed = heap_pages_count(h->backed_bits, 0, h->total_pages);
-    return check_hints(h, r) && check_lists(h, &rc, r) && check_stats(h, &rc, backed, r);
-}
-
-/* ---- describing blocks ------------------------------------------------- */
-
-static void describe_slot(struct heap *h, struct heap_slab *s, uint32_t i,
-                          struct heap_block_info *out)
-{
-    uint32_t bytes = h->classes[s->cls].slot;
-    uintptr_t slot = heap_slab_start(h, s) + (uintptr_t)i * bytes;
-    out->slot = bytes;
-    out->tag = heap_tag_name(h, s->tag);
-    out->block = slot;
-    out->what = h->class_what[s->cls];
-    if (!heap_bit(s->bits, i)) {
-        out->what = "free slot";
-        return;
-    }
-    out->live = true;
-    out->size = bytes;
-    if (h->config.debug) {
-        uint32_t lead = heap_debug_lead(slot, bytes), size, site;
-        out->block = slot + (lead ? lead : 16);
-        if (heap_debug_header(slot, out->block, bytes, &size, &site)) {
-            out->size = size;
-            out->site = site;
-        }
-    }
-}
-
-static void describe_run(struct heap *h, uint32_t first, struct heap_block_info *out)
-{
-    uint32_t e = h->map[first], n = HEAP_MAP_PAGES(e);
-    uintptr_t run = heap_page_addr(h, first);
-    out->live = true;
-    out->block = run;
-    out->slot = out->size = (size_t)n * HEAP_PAGE;
-    out->tag = heap_tag_name(h, HEAP_MAP_TAG(e));
-    ksnprintf(h->what, sizeof h->what, "run of %u page%s", n, n == 1 ? "" : "s");
-    out->what = h->what;
-    if (h->config.debug) {
-        uint32_t lead = heap_debug_lead(run, out->slot), size, site;
-        out->block = run + (lead ? lead : 16);
-        if (heap_debug_header(run, out->block, out->slot, &size, &site)) {
-            out->size = size;
-            out->site = site;
-        }
-    }
-}
-
-/* heap_describe: `what` for a run is kept in h, valid until the next
- * heap_describe or heap_for_each_block call. */
-void heap_describe(struct heap *h, uintptr_t addr, struct heap_block_info *out)
-{
-    memset(out, 0, sizeof *out);
-    uintptr_t off = addr - h->base;
-    out->what = "outside the heap";
-    if (off >= h->size)
-        return;
-    out->in_heap = true;
-    out->what = "never used";
-    uint32_t page = (uint32_t)(off >> 12);
-    if (page >= h->top)
-        return;
-    uint32_t e = h->map[page];
-    switch (HEAP_MAP_KIND(e)) {
-    case HEAP_MAP_MAP:
-        out->what = "page map";
-        return;
-    case HEAP_MAP_FREE:
-        out->what = (e & HEAP_MAP_BACKED) ? "free page (kept backed)" : "free page";
-        return;
-    case HEAP_MAP_SLAB: {
-        struct heap_slab *s = heap_slab_of(h, page, e);
-        out->what = "slab with a damaged header";
-        if (HEAP_MAP_CLASS(e) >= h->class_count || s->magic != HEAP_SLAB_MAGIC ||
-                s->cls != HEAP_MAP_CLASS(e))
-            return;
-        uint32_t i = heap_slot_index((uint32_t)(addr - heap_slab_start(h, s)),
-                                     h->fast[s->cls].recip);
-        out->what = "slab header";
-        if (i < s->slots)
-            describe_slot(h, s, i, out);
-        return;
-    }
-    case HEAP_MAP_RUN:
-        describe_run(h, page, out);
-        return;
-    case HEAP_MAP_RUN_TAIL:
-        if (HEAP_MAP_PAGES(e) <= page && HEAP_MAP_KIND(h->map[page - HEAP_MAP_PAGES(e)]) == HEAP_MAP_RUN)
-            describe_run(h, page - HEAP_MAP_PAGES(e), out);
-        else
-            out->what = "damaged run";
-        return;
-    default:
-        out->what = "damaged map entry";
-        return;
-    }
-}
-
-void heap_for_each_block(struct heap *h,
-                         void (*fn)(void *ctx, const struct heap_block_info *b), void *ctx)
-{
-    struct heap_block_info info;
-    uint32_t page = h->map_pages_total, step;
-    for (; page < h->top; page += step) {
-        uint32_t e = h->map[page];
-        step = 1;
-        if (HEAP_MAP_KIND(e) == HEAP_MAP_RUN) {
-            memset(&info, 0, sizeof info);
-            info.in_heap = true;
-            describe_run(h, page, &info);
-            step = HEAP_MAP_PAGES(e) ? HEAP_MAP_PAGES(e) : 1;
-            fn(ctx, &info);
-        } else if (HEAP_MAP_KIND(e) == HEAP_MAP_SLAB && HEAP_MAP_SLAB_PAGE(e) == 0 &&
-                   HEAP_MAP_CLASS(e) < h->class_count) {
-            struct heap_slab *s = heap_slab_of(h, page, e);
-            step = h->classes[HEAP_MAP_CLASS(e)].pages;
-            if (s->magic != HEAP_SLAB_MAGIC || s->cls != HEAP_MAP_CLASS(e))
-                continue;
-            for (uint32_t i = 0; i < s->slots; i++) {
-                if (!heap_bit(s->bits, i))
-                    continue;
-                memset(&info, 0, sizeof info);
-                info.in_heap = true;
-                describe_slot(h, s, i, &info);
-                fn(ctx, &info);
-            }
-        }
-    }
+    return check_hints(h, r) && check_lists(h, &rc, r) && check_mags(h, &rc, r) &&
+           check_stats(h, &rc, backed, r);
 }

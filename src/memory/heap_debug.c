@@ -20,9 +20,8 @@
  * link in the slot, records that it is free); a write after free shows as
  * a byte that is not, when the slot is handed out again or at heap_check.
  */
-#define HEAP_CORE_PRIVATE
-#include "kernel/heap_core.h"
 #include "kernel/kstring.h"
+#include "heap_internal.h"
 
 struct dbg_header {
     uint32_t canary, size, site, check;
@@ -256,7 +255,8 @@ bool heap_debug_poison_ok(uintptr_t slot, size_t bytes, const char *tag, struct 
  * Every free and resize starts here (but the fast free, which makes the
  * same checks for a slot in a slab that stays on its list).  Always on:
  * the pointer must be in the range, below top, in a slab or a run; the
- * slot must be handed out (its bit) or the run live (its map entry), else
+ * slot must be handed out (its bit, and not parked in its class's
+ * magazine) or the run live (its map entry), else
  * it is a double free when the pointer is where a block could have
  * started, a bad pointer otherwise; and it must be the block's start, not
  * inside it.  A run, or a slab that went back, marks its free page with
@@ -347,7 +347,7 @@ bool heap_locate(struct heap *h, uintptr_t a, struct heap_loc *l, struct heap_re
                             "in a slab's header");
             return false;
         }
-        if (!heap_bit(s->bits, i)) {
+        if (!heap_bit(s->bits, i) || heap_mag_has(h, c, (uint32_t)(l->slot - h->base))) {
             bool twice = was_start(h, a - l->slot, l->bytes);
             heap_report_set(r, twice ? HEAP_DOUBLE_FREE : HEAP_BAD_POINTER, a, twice ? a : 0,
                             l->bytes, heap_tag_name(h, s->tag), 0, 0,

@@ -30,9 +30,8 @@
  * The map's own entries all fit in its first page (65536 pages need 64
  * map pages), so they are always readable.
  */
-#define HEAP_CORE_PRIVATE
-#include "kernel/heap_core.h"
 #include "kernel/kstring.h"
+#include "heap_internal.h"
 
 #define ENTRIES_PER_MAP_PAGE (HEAP_PAGE / 4u)
 
@@ -93,32 +92,43 @@ static bool stretch(const uint32_t *bits, uint32_t i, uint32_t to, uint32_t *len
 }
 
 /* The first run of n free pages, or 0 (page 0 is the map: never free). */
-static uint32_t find_run(struct heap *h, uint32_t n)
+/* The first run of n free pages that starts at `from` or later, or 0;
+ * a word of free_bits (32 pages) at a time, however broken up the free
+ * pages are.  `carry` is the length of the free run that reaches the top
+ * of the words seen so far (bits past the range are 0: no run passes its
+ * end); a run inside one word is found by folding the word onto itself,
+ * so that bit p stays set when pages p .. p + n - 1 are all free. */
+static uint32_t first_fit(const uint32_t *free_bits, uint32_t pages, uint32_t from, uint32_t n)
 {
-    uint32_t k = n < HEAP_RUN_HINTS ? n : HEAP_RUN_HINTS;
-    uint32_t run = 0, start = 0, len, found = 0;
-    for (uint32_t i = h->run_hint[k]; i < h->total_pages; i += len) {
-        if (!stretch(h->free_bits, i, h->total_pages, &len)) {
-            run = 0;
-            continue;
+    uint32_t carry = 0, words = (pages + 31) / 32;
+    for (uint32_t w = from >> 5; w < words; w++) {
+        uint32_t x = free_bits[w] & (w == from >> 5 ? 0xffffffffu << (from & 31) : 0xffffffffu);
+        uint32_t low = ~x ? (uint32_t)__builtin_ctz(~x) : 32; /* free pages at its bottom */
+        if (carry + low >= n)
+            return w * 32 - carry;
+        uint32_t m = n <= 32 ? x : 0;
+        for (uint32_t len = 1; len < n && m; ) { /* bit p: pages p .. p + len - 1 free */
+            uint32_t step = n - len < len ? n - len : len;
+            m &= m >> step;
+            len += step;
         }
-        if (run == 0)
-            start = i;
-        run += len;
-        if (run >= n) {
-            found = start;
-            break;
-        }
+        if (m)
+            return w * 32 + (uint32_t)__builtin_ctz(m);
+        carry = ~x ? (uint32_t)__builtin_clz(~x) : carry + 32;
     }
-    /* Nothing of n or more before `found` (or anywhere): the hints of
-     * exactly n and longer may move up.  (A search for HEAP_RUN_HINTS or
-     * more pages only says so for its own n, which has no hint.) */
-    if (n < HEAP_RUN_HINTS) { /* (the hints rise with k: stop at one high enough) */
-        uint32_t to = found ? found : h->total_pages;
-        for (uint32_t j = n; j <= HEAP_RUN_HINTS && h->run_hint[j] < to; j++)
-            h->run_hint[j] = to;
-    }
-    return found;
+    return 0;
+}
+
+/* No run of n free pages or more starts below `to` (the first fit for n
+ * found none there): the hints of exactly n and longer may rise to it.
+ * (A search for HEAP_RUN_HINTS or more pages only says so for its own
+ * n, which has no hint.) */
+static void hints_raise(struct heap *h, uint32_t n, uint32_t to)
+{
+    if (n >= HEAP_RUN_HINTS)
+        return;
+    for (uint32_t j = n; j <= HEAP_RUN_HINTS && h->run_hint[j] < to; j++)
+        h->run_hint[j] = to; /* (the hints rise with j: stop at one high enough) */
 }
 
 /* How many free pages follow `page` (itself included), counted up to
@@ -245,17 +255,21 @@ bool heap_pages_init(struct heap *h)
  */
 uint32_t heap_pages_take(struct heap *h, uint32_t n, struct heap_report *r)
 {
-    uint32_t first = n == 0 ? 0 : find_run(h, n);
+    uint32_t k = n < HEAP_RUN_HINTS ? n : HEAP_RUN_HINTS;
+    uint32_t first = n == 0 ? 0 : first_fit(h->free_bits, h->total_pages, h->run_hint[k], n);
     if (first == 0) {
+        hints_raise(h, n, h->total_pages);
         heap_report_set(r, HEAP_NO_MEMORY, 0, 0, (size_t)n * HEAP_PAGE, NULL, 0, 0,
                         "no run of free pages that long in the range");
         return 0;
     }
     if (!back_range(h, first, n)) {
+        hints_raise(h, n, first);
         heap_report_set(r, HEAP_NO_MEMORY, 0, 0, (size_t)n * HEAP_PAGE, NULL, 0, 0,
                         "the page source is out of memory");
         return 0;
     }
+    hints_raise(h, n, first + n); /* (its own pages are used now) */
     return first;
 }
 

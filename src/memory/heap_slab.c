@@ -10,11 +10,13 @@
  *
  * so slot i starts at start + i * slot, and a power-of-two slot size is
  * naturally aligned.  The header's bitmap has a bit per slot, set while
- * the slot is handed out.  It is the only record of free slots: alloc
- * takes the lowest clear bit (from a hint: the words below it are full),
- * free clears the bit after testing it, so a slot freed twice, or a
- * pointer into a slot that is not handed out, is caught for the price of
- * the load free needs anyway.  Neither ever touches a slot's memory: on a
+ * the slot is handed out.  It is the record of free slots: alloc takes
+ * the lowest clear bit (from a hint: the words below it are full), free
+ * clears the bit after testing it, so a slot freed twice, or a pointer
+ * into a slot that is not handed out, is caught for the price of the load
+ * free needs anyway.  (A slot parked in its class's magazine, heap_core.c,
+ * is free with its bit still set: the slab counts it as handed out until
+ * it is handed out again, or taken back by mag_unpark.)  Neither ever touches a slot's memory: on a
  * big heap the slots are cold, and a free list threaded through them
  * costs a cache miss on each alloc and free (measured: about a third of
  * the time of a pair).
@@ -31,10 +33,9 @@
  * and the emptier ones get the chance to drain.  An empty slab gives its
  * pages back, but for one small one per class (became_empty).
  */
-#define HEAP_CORE_PRIVATE
 #include "kernel/format.h"
-#include "kernel/heap_core.h"
 #include "kernel/kstring.h"
+#include "heap_internal.h"
 
 #define SLAB_PAGES_MAX 16u
 #define WASTE_SLACK_PERMILLE 20u /* "within 2% of the best" */
@@ -301,14 +302,42 @@ uintptr_t heap_slab_take(struct heap *h, uint32_t c, uint32_t t, struct heap_rep
     return heap_slab_start(h, s) + (uintptr_t)i * h->classes[c].slot;
 }
 
+/* Take the slots of s parked in its class's magazine back into s (they
+ * stay free): before a slow free, which may empty s. */
+static void mag_unpark(struct heap *h, struct heap_slab *s)
+{
+    uint32_t c = s->cls, *m = h->mag[c], n = h->mag_n[c], kept = 0;
+    uintptr_t start = heap_slab_start(h, s) - h->base;
+    uint32_t bytes = h->classes[c].pages * HEAP_PAGE;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t rel = m[k] - (uint32_t)start;
+        if (rel >= bytes) {
+            m[kept++] = m[k];
+            continue;
+        }
+        uint32_t i = heap_slot_index(rel, h->fast[c].recip);
+        s->bits[i >> 5] &= ~(1u << (i & 31));
+        if ((i >> 5) < s->hint)
+            s->hint = i >> 5;
+        if (s->free_count++ == 0)
+            heap_list_push(h, s);
+    }
+    for (uint32_t k = kept; k < n; k++)
+        m[k] = 0;
+    h->mag_n[c] = kept;
+}
+
 /*
  * heap_slab_put - slot `index` of s (handed out now: the caller checked)
  * is free again: its bit cleared, the slab onto its partial list if it
- * was full, kept or destroyed if it is now empty.  In debug mode the
- * caller has poisoned the slot already.
+ * was full, kept or destroyed if it is now empty.  Slots of s parked in
+ * the magazine go back into it first, so that "empty" is exact.  In
+ * debug mode the caller has poisoned the slot already.
  */
 void heap_slab_put(struct heap *h, struct heap_slab *s, uint32_t index)
 {
+    if (h->mag_n[s->cls])
+        mag_unpark(h, s);
     s->bits[index >> 5] &= ~(1u << (index & 31));
     if ((index >> 5) < s->hint)
         s->hint = index >> 5;

@@ -317,8 +317,10 @@ COLD bool unset(struct heap *h, struct heap_slab *s, uint32_t c, uint32_t i, uin
 COLD bool free_rare(struct heap *h, struct heap_slab *s, uint32_t c, uint32_t i, uint32_t off,
                     struct heap_report *r)
 {
-    uint32_t n = h->mag_n[c], fc = s->free_count, page = heap_slab_page(h, s, c);
-    if (fc + 1u + heap_mag_in(h, c, page << 12, h->classes[c].pages) >= h->fast[c].slots)
+    uint32_t n = h->mag_n[c], fc = s->free_count, page = heap_slab_page(h, s, c), k = n;
+    if (fc + 1u + k >= h->fast[c].slots) /* (else it came here for a full magazine) */
+        k = heap_mag_in(h, c, page << 12, h->classes[c].pages);
+    if (fc + 1u + k >= h->fast[c].slots)
         return free_any(h, (void *)(h->base + off), r);
     if (fc != 0) {
         unset(h, s, c, i, fc);

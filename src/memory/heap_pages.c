@@ -103,6 +103,10 @@ static uint32_t first_fit(const uint32_t *free_bits, uint32_t pages, uint32_t fr
     uint32_t carry = 0, words = (pages + 31) / 32;
     for (uint32_t w = from >> 5; w < words; w++) {
         uint32_t x = free_bits[w] & (w == from >> 5 ? 0xffffffffu << (from & 31) : 0xffffffffu);
+        if (x == 0) { /* (most words of a full heap) */
+            carry = 0;
+            continue;
+        }
         uint32_t low = ~x ? (uint32_t)__builtin_ctz(~x) : 32; /* free pages at its bottom */
         if (carry + low >= n)
             return w * 32 - carry;

@@ -35,9 +35,4 @@ vaddr_t guard_alloc(uint32_t pages, uint8_t tag, uint8_t kind, const char *name)
  * false (and a log line) when start is not such a range. */
 bool guard_free(vaddr_t start);
 
-/* guard_describe - when va is a guard page of a guarded range, or of the
- * boot stack, write "guard page below <name>" (or above) into buf and
- * return true. */
-bool guard_describe(vaddr_t va, char *buf, size_t size);
-
 #endif

@@ -141,11 +141,9 @@ static void describe_walk(const struct fault_view *v)
  * mapped page the frame behind it. */
 static void describe_address(uint32_t va)
 {
-    char guard[64];
+    /* Guard pages are regions too, named for what they protect. */
     const struct vm_region *r = paging_region_of(va);
-    if (guard_describe(va, guard, sizeof(guard)))
-        out(TONE_TEXT, "  what:  %s, 0x%08x-0x%08x", guard, r->start, r->last);
-    else if (r)
+    if (r)
         out(TONE_TEXT, "  what:  %s, 0x%08x-0x%08x", r->name, r->start, r->last);
     else
         out(TONE_TEXT, "  what:  nothing the kernel has put there (unused virtual space)");

@@ -120,12 +120,3 @@ bool guard_free(vaddr_t start)
               __builtin_return_address(0));
     return false;
 }
-
-bool guard_describe(vaddr_t va, char *buf, size_t size)
-{
-    const struct vm_region *r = paging_region_of(va);
-    if (!r || r->kind != VM_GUARD)
-        return false;
-    ksnprintf(buf, size, "%s", r->name);
-    return true;
-}

@@ -91,11 +91,16 @@ struct pmm_zone {
     uint32_t words;   /* words of `used` */
     uint32_t *used;
     uint32_t *reserved;             /* 1 bit per frame: reserved */
+    uint32_t *shared;               /* 1 bit per frame: allocated with more
+                                       than one reference (NULL without
+                                       REFS) */
     uint32_t *avail_l1, *avail_l2;  /* summaries, see above */
     uint32_t *half_l1, *half_l2;
     uint32_t *empty_l1, *empty_l2;
     unsigned features;              /* PMM_FEAT_* */
-    uint8_t *tags;                  /* one per frame */
+    uint8_t *tags;                  /* one per frame; the records are
+                                       meaningful only while the frame is
+                                       allocated (tags: or reserved) */
     uint16_t *refs;                 /* one per frame, NULL without REFS:
                                        every allocated frame then counts
                                        as one reference */

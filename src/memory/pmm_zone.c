@@ -4,8 +4,8 @@
  *
  * The storage block is carved, in this order, into 4-byte-aligned arrays:
  *
- *     used | reserved | avail l1 l2 | half l1 l2 | empty l1 l2 | tags | refs | owners
- *     ---- 1 bit a frame ---  ------ 1 bit a word of used (+ l2) ----  1 B    2 B    4 B
+ *     used | reserved | shared | avail l1 l2 | half l1 l2 | empty l1 l2 | tags | refs | owners
+ *     ------ 1 bit a frame ------  ------ 1 bit a word of used (+ l2) ----  1 B    2 B    4 B
  *
  * Frames past the end of the zone in the last word are marked used and
  * reserved, so no search ever sees them as free; they are not counted.
@@ -21,8 +21,13 @@
  * Frame 0 is an ordinary frame here: the kernel glue reserves it (so that
  * a NULL frame address never means a real frame); the zone stays general.
  *
- * The records: a frame's tag is TAG_FREE exactly when it is free; its
- * refcount and owner are 0 unless it is allocated.
+ * The records (tag, refcount, owner) are written when a frame is
+ * allocated or reserved and only read while it is: a free leaves them as
+ * they were, so the hot free path touches two bitmap words and never the
+ * megabytes of records at a random address (that cache miss was most of
+ * its cost).  What a free must refuse is in bitmaps: `reserved`, and
+ * `shared` (allocated with more than one reference), kept by ref/unref.
+ * pmm_zone_query reports a free frame as TAG_FREE with no refs or owner.
  *
  * The statistics count frames: `allocs` frames handed out, `frees` frames
  * given back; `failed_allocs` and `bad_frees` count refused calls.
@@ -35,7 +40,7 @@
 
 /* Sizes in bytes of each array, in the order they are carved. */
 struct layout {
-    uint64_t used, summary_l1, summary_l2, tags, refs, owners;
+    uint64_t used, shared, summary_l1, summary_l2, tags, refs, owners;
 };
 
 static void layout_of(uint32_t frames, unsigned features, struct layout *l)
@@ -43,6 +48,7 @@ static void layout_of(uint32_t frames, unsigned features, struct layout *l)
     uint32_t words = words_for(frames);
     uint32_t l1 = words_for(words);
     l->used = (uint64_t)words * 4;
+    l->shared = (features & PMM_FEAT_REFS) ? l->used : 0;
     l->summary_l1 = (uint64_t)l1 * 4;
     l->summary_l2 = (uint64_t)words_for(l1) * 4;
     l->tags = ((uint64_t)frames + 3) & ~(uint64_t)3;
@@ -56,7 +62,8 @@ size_t pmm_zone_storage_bytes(uint32_t frames, unsigned features)
 {
     struct layout l;
     layout_of(frames, features, &l);
-    uint64_t total = 2 * l.used + 3 * (l.summary_l1 + l.summary_l2) + l.tags + l.refs + l.owners;
+    uint64_t total = 2 * l.used + l.shared + 3 * (l.summary_l1 + l.summary_l2) + l.tags +
+                     l.refs + l.owners;
     return total > SIZE_MAX ? SIZE_MAX : (size_t)total;
 }
 
@@ -79,6 +86,7 @@ void pmm_zone_init(struct pmm_zone *z, void *storage, uint32_t frames, unsigned 
     z->features = features & (PMM_FEAT_REFS | PMM_FEAT_OWNERS);
     z->used = carve(&at, l.used);
     z->reserved = carve(&at, l.used);
+    z->shared = (features & PMM_FEAT_REFS) ? carve(&at, l.shared) : NULL;
     z->avail_l1 = carve(&at, l.summary_l1);
     z->avail_l2 = carve(&at, l.summary_l2);
     z->half_l1 = carve(&at, l.summary_l1);
@@ -92,6 +100,8 @@ void pmm_zone_init(struct pmm_zone *z, void *storage, uint32_t frames, unsigned 
     /* Everything reserved (tail bits included), no summary bit set. */
     memset(z->used, 0xff, (size_t)l.used);
     memset(z->reserved, 0xff, (size_t)l.used);
+    if (z->shared)
+        memset(z->shared, 0, (size_t)l.shared);
     memset(z->avail_l1, 0, (size_t)(3 * (l.summary_l1 + l.summary_l2)));
     memset(z->tags, TAG_RESERVED, (size_t)l.tags);
     if (z->refs)
@@ -136,19 +146,6 @@ static void set_tags(struct pmm_zone *z, uint32_t w, uint32_t bits, uint8_t tag)
     }
 }
 
-/* Forget the references and owners of the frames in `bits` of word w. */
-static void clear_records(struct pmm_zone *z, uint32_t w, uint32_t bits)
-{
-    while (bits) {
-        uint32_t f = (w << 5) + lowest_bit(bits);
-        if (z->refs)
-            z->refs[f] = 0;
-        if (z->owners)
-            z->owners[f] = 0;
-        bits &= bits - 1;
-    }
-}
-
 /* pmm_zone_release - see pmm_zone.h.  Word by word: 32 frames a step. */
 void pmm_zone_release(struct pmm_zone *z, uint32_t first, uint32_t count)
 {
@@ -163,7 +160,6 @@ void pmm_zone_release(struct pmm_zone *z, uint32_t first, uint32_t count)
         z->reserved[w] &= ~opened;
         z->used[w] = old & ~opened;
         summaries_after_clear(z, w, old, old & ~opened);
-        set_tags(z, w, opened, TAG_FREE);
         uint32_t n = (uint32_t)__builtin_popcount(opened);
         z->reserved_frames -= n;
         z->free_frames += n;
@@ -189,7 +185,8 @@ uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, ui
         z->used[w] = old | mask;
         summaries_after_set(z, w, old, old | mask);
         set_tags(z, w, mask, tag);
-        clear_records(z, w, was_allocated);
+        if (z->shared)
+            z->shared[w] &= ~mask;
         uint32_t a = (uint32_t)__builtin_popcount(was_allocated);
         uint32_t f = (uint32_t)__builtin_popcount(was_free);
         z->allocated_frames -= a;
@@ -252,36 +249,28 @@ uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner)
     return take_one(z, tag, owner);
 }
 
-/* Why frame f (`bit` in word `old` of `used`) cannot be given back by a
- * plain free: PMM_OK if it can.  With reference counts a used frame with
- * no reference is reserved (allocated ones have one or more), so the
- * `reserved` bitmap need not be read: one cache line fewer per free. */
-HOT enum pmm_error free_refusal(const struct pmm_zone *z, uint32_t f, uint32_t bit,
+/* Why the frame at `bit` of word w (whose `used` value is `old`) cannot be
+ * given back by a plain free: PMM_OK if it can.  Bitmaps only: no record
+ * is read. */
+HOT enum pmm_error free_refusal(const struct pmm_zone *z, uint32_t w, uint32_t bit,
                                 uint32_t old)
 {
     if (!(old & bit))
         return PMM_ERR_NOT_ALLOCATED;
-    if (z->refs) {
-        uint16_t refs = z->refs[f];
-        return refs == 1 ? PMM_OK : refs ? PMM_ERR_SHARED : PMM_ERR_RESERVED;
-    }
-    return (z->reserved[f >> 5] & bit) ? PMM_ERR_RESERVED : PMM_OK;
+    if (z->reserved[w] & bit)
+        return PMM_ERR_RESERVED;
+    if (z->shared && (z->shared[w] & bit))
+        return PMM_ERR_SHARED;
+    return PMM_OK;
 }
 
 /* Frame f (`bit` in word w, whose value is `old`) is allocated with one
- * reference: make it free. */
+ * reference: make it free.  Its records are left as they were. */
 HOT void give_back(struct pmm_zone *z, uint32_t f, uint32_t w, uint32_t bit, uint32_t old)
 {
     uint32_t new = old & ~bit;
     z->used[w] = new;
     summaries_after_clear(z, w, old, new);
-    uint16_t *refs = z->refs;
-    uint32_t *owners = z->owners;
-    z->tags[f] = TAG_FREE;
-    if (refs)
-        refs[f] = 0;
-    if (owners)
-        owners[f] = 0;
     z->free_frames++;
     z->allocated_frames--;
     z->frees++;
@@ -295,7 +284,7 @@ enum pmm_error pmm_zone_free(struct pmm_zone *z, uint32_t frame)
     enum pmm_error e = PMM_ERR_RANGE;
     if (frame < z->frames) {
         uint32_t w = frame >> 5, bit = 1u << (frame & 31), old = z->used[w];
-        e = free_refusal(z, frame, bit, old);
+        e = free_refusal(z, w, bit, old);
         if (e == PMM_OK) {
             give_back(z, frame, w, bit, old);
             return PMM_OK;
@@ -328,8 +317,8 @@ enum pmm_error pmm_zone_ref(struct pmm_zone *z, uint32_t frame)
     enum pmm_error e = ref_refusal(z, frame);
     if (e == PMM_OK && z->refs[frame] == PMM_REF_MAX)
         e = PMM_ERR_REF_OVERFLOW;
-    if (e == PMM_OK)
-        z->refs[frame]++;
+    if (e == PMM_OK && ++z->refs[frame] == 2)
+        z->shared[frame >> 5] |= 1u << (frame & 31);
     return e;
 }
 
@@ -344,7 +333,8 @@ enum pmm_error pmm_zone_unref(struct pmm_zone *z, uint32_t frame, bool *freed)
         return e;
     }
     if (z->refs[frame] > 1) {
-        z->refs[frame]--;
+        if (--z->refs[frame] == 1)
+            z->shared[frame >> 5] &= ~(1u << (frame & 31));
         return PMM_OK;
     }
     uint32_t w = frame >> 5;

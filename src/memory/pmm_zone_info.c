@@ -84,18 +84,23 @@ void pmm_zone_query(const struct pmm_zone *z, uint32_t frame, struct frame_info 
         out->state = FRAME_ALLOCATED;
     else
         out->state = FRAME_FREE;
+    if (out->state == FRAME_FREE)
+        return; /* its records are stale: see pmm_zone.c */
     out->tag = z->tags[frame];
-    if (out->state == FRAME_ALLOCATED)
+    if (out->state == FRAME_ALLOCATED) {
         out->refs = z->refs ? z->refs[frame] : 1;
-    out->owner = z->owners ? z->owners[frame] : 0;
+        out->owner = z->owners ? z->owners[frame] : 0;
+    }
 }
 
 /* pmm_zone_count_tag - see pmm_zone.h. */
 uint32_t pmm_zone_count_tag(const struct pmm_zone *z, uint8_t tag)
 {
+    if (tag == TAG_FREE)
+        return z->free_frames;
     uint32_t n = 0;
     for (uint32_t f = 0; f < z->frames; f++)
-        n += z->tags[f] == tag;
+        n += z->tags[f] == tag && (z->used[f >> 5] & (1u << (f & 31)));
     return n;
 }
 
@@ -171,21 +176,23 @@ static bool summary_ok(const struct pmm_zone *z, const uint32_t *l1, const uint3
     return true;
 }
 
-/* The per-frame records against the frame's state. */
+/* The per-frame records and the shared bitmap against the frame's state
+ * (a free frame's records are stale and not checked). */
 static const char *records_check(const struct pmm_zone *z)
 {
     for (uint32_t f = 0; f < z->frames; f++) {
         uint32_t bit = 1u << (f & 31);
         bool reserved = z->reserved[f >> 5] & bit, used = z->used[f >> 5] & bit;
         bool allocated = used && !reserved;
-        if (!used != (z->tags[f] == TAG_FREE))
-            return "a free frame without TAG_FREE, or a used one with it";
+        bool shared = z->shared && (z->shared[f >> 5] & bit);
+        if (used && z->tags[f] == TAG_FREE)
+            return "a used frame with TAG_FREE";
         if (z->refs && allocated && z->refs[f] == 0)
             return "an allocated frame with no reference";
-        if (z->refs && !allocated && z->refs[f] != 0)
-            return "a free or reserved frame with references";
-        if (z->owners && !allocated && z->owners[f] != 0)
-            return "a free or reserved frame with an owner";
+        if (z->refs && allocated && shared != (z->refs[f] > 1))
+            return "the shared bit differs from the frame's references";
+        if (!allocated && shared)
+            return "a free or reserved frame marked shared";
     }
     return NULL;
 }
@@ -195,7 +202,7 @@ const char *pmm_zone_check(const struct pmm_zone *z)
 {
     if (z->words != words_for(z->frames))
         return "words does not match frames";
-    if (!z->refs != !(z->features & PMM_FEAT_REFS) ||
+    if (!z->refs != !(z->features & PMM_FEAT_REFS) || !z->shared != !z->refs ||
         !z->owners != !(z->features & PMM_FEAT_OWNERS))
         return "features do not match the arrays";
     if (z->words && z->hint >= z->words)

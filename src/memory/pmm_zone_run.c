@@ -248,7 +248,7 @@ enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t co
                 e = PMM_ERR_NOT_ALLOCATED;
             else if (z->reserved[f >> 5] & bit)
                 e = PMM_ERR_RESERVED;
-            else if (z->refs && z->refs[f] > 1)
+            else if (z->shared && (z->shared[f >> 5] & bit))
                 e = PMM_ERR_SHARED;
             if (e != PMM_OK)
                 break;
@@ -267,11 +267,6 @@ enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t co
         z->used[w] = old & ~mask;
         summaries_after_clear(z, w, old, old & ~mask);
     }
-    memset(z->tags + first, TAG_FREE, count);
-    if (z->refs)
-        memset(z->refs + first, 0, (size_t)count * sizeof(z->refs[0]));
-    if (z->owners)
-        memset(z->owners + first, 0, (size_t)count * sizeof(z->owners[0]));
     z->free_frames += count;
     z->allocated_frames -= count;
     z->frees += count;

@@ -54,6 +54,7 @@ static void tz_clone(struct tz *dst, const struct tz *src)
     } while (0)
     REBASE(used);
     REBASE(reserved);
+    REBASE(shared);
     REBASE(avail_l1);
     REBASE(avail_l2);
     REBASE(half_l1);
@@ -127,15 +128,15 @@ static void test_names(void)
 
 static void test_storage(void)
 {
-    /* used + reserved + 3 x (l1 + l2) + tags (+ refs, owners). */
+    /* used + reserved + 3 x (l1 + l2) + tags (+ shared and refs, owners). */
     CHECK_EQ_U64(pmm_zone_storage_bytes(0, 0), 0);
     CHECK_EQ_U64(pmm_zone_storage_bytes(1, 0), 4 + 4 + 3 * 8 + 4);
-    CHECK_EQ_U64(pmm_zone_storage_bytes(1, ALL), 4 + 4 + 3 * 8 + 4 + 4 + 4);
-    CHECK_EQ_U64(pmm_zone_storage_bytes(32, PMM_FEAT_REFS), 4 + 4 + 3 * 8 + 32 + 64);
+    CHECK_EQ_U64(pmm_zone_storage_bytes(1, ALL), 4 + 4 + 4 + 3 * 8 + 4 + 4 + 4);
+    CHECK_EQ_U64(pmm_zone_storage_bytes(32, PMM_FEAT_REFS), 4 + 4 + 4 + 3 * 8 + 32 + 64);
     CHECK_EQ_U64(pmm_zone_storage_bytes(33, PMM_FEAT_OWNERS), 8 + 8 + 3 * 8 + 36 + 132);
-    /* 4 GiB: 128 KiB x 2 bitmaps, 3 x (4 KiB + 128 B), 1 + 2 + 4 MiB of records. */
+    /* 4 GiB: 128 KiB x 3 bitmaps, 3 x (4 KiB + 128 B), 1 + 2 + 4 MiB of records. */
     CHECK_EQ_U64(pmm_zone_storage_bytes(1u << 20, ALL),
-                 2 * 131072 + 3 * (4096 + 128) + 7 * 1048576);
+                 3 * 131072 + 3 * (4096 + 128) + 7 * 1048576);
     for (uint32_t f = 0; f < 200; f++)
         for (unsigned feat = 0; feat < 4; feat++)
             CHECK_EQ_U64(pmm_zone_storage_bytes(f, feat) % 4, 0);
@@ -946,17 +947,35 @@ static void test_check_catches(void)
     BROKEN(&t, "not marked used", z->reserved[8] |= 1u << 20);
     BROKEN(&t, "past the zone", { z->used[9] &= ~(1u << 31); z->reserved[9] &= ~(1u << 31); });
     BROKEN(&t, "past the zone", z->reserved[9] &= ~(1u << 12));
-    BROKEN(&t, "TAG_FREE", z->tags[200] = TAG_USER);
     BROKEN(&t, "TAG_FREE", z->tags[20] = TAG_FREE);
     BROKEN(&t, "TAG_FREE", z->tags[5] = TAG_FREE);
     BROKEN(&t, "no reference", z->refs[70] = 0);
-    BROKEN(&t, "with references", z->refs[61] = 1);
-    BROKEN(&t, "with references", z->refs[2] = 3);
+    BROKEN(&t, "shared bit", z->refs[12] = 1);
+    BROKEN(&t, "shared bit", z->refs[20] = 3);
+    BROKEN(&t, "shared bit", z->shared[0] |= 1u << 21);
+    BROKEN(&t, "marked shared", z->shared[1] |= 1u << (61 - 32));
+    BROKEN(&t, "marked shared", z->shared[0] |= 1u << 2);
     BROKEN(&t, "hint", z->hint = z->words);
     BROKEN(&t, "no_run_below", z->no_run_below = 186);
     BROKEN(&t, "words", z->words++);
     BROKEN(&t, "features", z->features = 0);
-    BROKEN(&t, "with an owner", z->owners[250] = 0x1234);
+    /* A free frame's records are stale by design: not checked, not shown. */
+    {
+        struct tz c;
+        struct frame_info fi;
+        tz_clone(&c, &t);
+        c.z.tags[200] = TAG_USER;
+        c.z.refs[61] = 5;
+        c.z.owners[250] = 0x1234;
+        CHECK_STR_EQ(pmm_zone_check(&c.z), NULL);
+        pmm_zone_query(&c.z, 250, &fi);
+        CHECK_EQ_U64(fi.state, FRAME_FREE);
+        CHECK_EQ_U64(fi.tag, TAG_FREE);
+        CHECK_EQ_U64(fi.refs, 0);
+        CHECK_EQ_U64(fi.owner, 0);
+        CHECK_EQ_U64(pmm_zone_count_tag(&c.z, TAG_USER), 0);
+        tz_done(&c);
+    }
     /* A cache that promises less is fine. */
     {
         struct tz c;

@@ -4,8 +4,9 @@
  *
  *   zone    Kernel-V's pmm_zone (src/memory/pmm_zone*.c, compiled into this
  *           program), with reference counts and owners on, as the kernel
- *           has them (config.h): 7 bytes of records a frame besides the bits.
- *   zone-lite  the same zone without them (tags only, 1 byte a frame).
+ *           has them (config.h): an 8-byte record a frame besides the bits.
+ *   zone-lite  the same zone keeping tags only (the record is the same
+ *           size; refcounts are not counted, owners not recorded).
  *   stack   a plain free-list stack: an array of free frame numbers; alloc
  *           pops, free pushes.  No checks, no runs, 4 bytes a frame.
  *   linear  a first-fit bitmap, as in most tutorials: alloc scans from

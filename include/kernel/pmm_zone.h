@@ -71,10 +71,10 @@ enum pmm_error {
 };
 const char *pmm_error_str(enum pmm_error e);
 
-/* Optional per-frame records (config.h toggles them in the kernel): */
-#define PMM_FEAT_REFS   0x1 /* 2 bytes a frame: reference counts */
-#define PMM_FEAT_OWNERS 0x2 /* 4 bytes a frame: who allocated it */
-/* Tags (1 byte a frame) and the two bitmaps are always there. */
+/* What the per-frame records keep besides the tag (config.h toggles them
+ * in the kernel; the record is 8 bytes a frame either way): */
+#define PMM_FEAT_REFS   0x1 /* reference counts (without: always 1) */
+#define PMM_FEAT_OWNERS 0x2 /* who allocated the frame (without: 0) */
 
 #define PMM_NO_FRAME ((uint32_t)-1)
 #define PMM_REF_MAX 0xffffu
@@ -86,25 +86,28 @@ struct frame_info {
     uint32_t owner;    /* caller address of the allocation, 0 if none */
 };
 
+/* One frame's record, one 8-byte store to write: meaningful only while
+ * the frame is allocated (reserved frames: the tag alone). */
+struct frame_record {
+    uint32_t owner;  /* caller address of the allocation */
+    uint16_t refs;   /* references */
+    uint8_t tag;     /* enum frame_tag */
+    uint8_t spare;
+};
+
 struct pmm_zone {
     uint32_t frames;  /* frames covered */
     uint32_t words;   /* words of `used` */
     uint32_t *used;
     uint32_t *reserved;             /* 1 bit per frame: reserved */
-    uint32_t *shared;               /* 1 bit per frame: allocated with more
-                                       than one reference (NULL without
-                                       REFS) */
+    uint32_t *pinned;               /* 1 bit per frame that a plain free
+                                       refuses: reserved, or allocated with
+                                       more than one reference */
     uint32_t *avail_l1, *avail_l2;  /* summaries, see above */
     uint32_t *half_l1, *half_l2;
     uint32_t *empty_l1, *empty_l2;
     unsigned features;              /* PMM_FEAT_* */
-    uint8_t *tags;                  /* one per frame; the records are
-                                       meaningful only while the frame is
-                                       allocated (tags: or reserved) */
-    uint16_t *refs;                 /* one per frame, NULL without REFS:
-                                       every allocated frame then counts
-                                       as one reference */
-    uint32_t *owners;               /* one per frame, NULL without OWNERS */
+    struct frame_record *records;   /* one per frame */
     uint32_t hint;                  /* word where the next search starts */
     uint32_t no_run_below;          /* no free run of this many frames
                                        exists, so a run search of at least

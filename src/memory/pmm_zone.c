@@ -4,8 +4,8 @@
  *
  * The storage block is carved, in this order, into 4-byte-aligned arrays:
  *
- *     used | reserved | shared | avail l1 l2 | half l1 l2 | empty l1 l2 | tags | refs | owners
- *     ------ 1 bit a frame ------  ------ 1 bit a word of used (+ l2) ----  1 B    2 B    4 B
+ *     used | reserved | pinned | avail l1 l2 | half l1 l2 | empty l1 l2 | records
+ *     ------ 1 bit a frame ------  ------ 1 bit a word of used (+ l2) ----  8 B a frame
  *
  * Frames past the end of the zone in the last word are marked used and
  * reserved, so no search ever sees them as free; they are not counted.
@@ -21,12 +21,14 @@
  * Frame 0 is an ordinary frame here: the kernel glue reserves it (so that
  * a NULL frame address never means a real frame); the zone stays general.
  *
- * The records (tag, refcount, owner) are written when a frame is
- * allocated or reserved and only read while it is: a free leaves them as
- * they were, so the hot free path touches two bitmap words and never the
- * megabytes of records at a random address (that cache miss was most of
- * its cost).  What a free must refuse is in bitmaps: `reserved`, and
- * `shared` (allocated with more than one reference), kept by ref/unref.
+ * A frame's record (owner, refcount, tag: 8 bytes, one store) is written
+ * when it is allocated or reserved and only read while it is: a free
+ * leaves it as it was, so the hot free path touches two bitmap words and
+ * never the megabytes of records at a random address (that cache miss was
+ * most of its cost), and an allocation touches one cache line of records,
+ * not three.  What a plain free must refuse is one bitmap, `pinned`:
+ * reserved frames, and allocated ones with more than one reference (kept
+ * by ref/unref); `reserved` tells the two apart once a free is refused.
  * pmm_zone_query reports a free frame as TAG_FREE with no refs or owner.
  *
  * The statistics count frames: `allocs` frames handed out, `frees` frames
@@ -40,7 +42,7 @@
 
 /* Sizes in bytes of each array, in the order they are carved. */
 struct layout {
-    uint64_t used, shared, summary_l1, summary_l2, tags, refs, owners;
+    uint64_t used, summary_l1, summary_l2, records;
 };
 
 static void layout_of(uint32_t frames, unsigned features, struct layout *l)
@@ -48,12 +50,10 @@ static void layout_of(uint32_t frames, unsigned features, struct layout *l)
     uint32_t words = words_for(frames);
     uint32_t l1 = words_for(words);
     l->used = (uint64_t)words * 4;
-    l->shared = (features & PMM_FEAT_REFS) ? l->used : 0;
     l->summary_l1 = (uint64_t)l1 * 4;
     l->summary_l2 = (uint64_t)words_for(l1) * 4;
-    l->tags = ((uint64_t)frames + 3) & ~(uint64_t)3;
-    l->refs = (features & PMM_FEAT_REFS) ? (((uint64_t)frames * 2 + 3) & ~(uint64_t)3) : 0;
-    l->owners = (features & PMM_FEAT_OWNERS) ? (uint64_t)frames * 4 : 0;
+    l->records = (uint64_t)frames * sizeof(struct frame_record);
+    (void)features; /* they change what is kept, not the space */
 }
 
 /* pmm_zone_storage_bytes - see pmm_zone.h.  (SIZE_MAX if it does not fit
@@ -62,8 +62,7 @@ size_t pmm_zone_storage_bytes(uint32_t frames, unsigned features)
 {
     struct layout l;
     layout_of(frames, features, &l);
-    uint64_t total = 2 * l.used + l.shared + 3 * (l.summary_l1 + l.summary_l2) + l.tags +
-                     l.refs + l.owners;
+    uint64_t total = 3 * l.used + 3 * (l.summary_l1 + l.summary_l2) + l.records;
     return total > SIZE_MAX ? SIZE_MAX : (size_t)total;
 }
 
@@ -86,28 +85,22 @@ void pmm_zone_init(struct pmm_zone *z, void *storage, uint32_t frames, unsigned 
     z->features = features & (PMM_FEAT_REFS | PMM_FEAT_OWNERS);
     z->used = carve(&at, l.used);
     z->reserved = carve(&at, l.used);
-    z->shared = (features & PMM_FEAT_REFS) ? carve(&at, l.shared) : NULL;
+    z->pinned = carve(&at, l.used);
     z->avail_l1 = carve(&at, l.summary_l1);
     z->avail_l2 = carve(&at, l.summary_l2);
     z->half_l1 = carve(&at, l.summary_l1);
     z->half_l2 = carve(&at, l.summary_l2);
     z->empty_l1 = carve(&at, l.summary_l1);
     z->empty_l2 = carve(&at, l.summary_l2);
-    z->tags = carve(&at, l.tags);
-    z->refs = (features & PMM_FEAT_REFS) ? carve(&at, l.refs) : NULL;
-    z->owners = (features & PMM_FEAT_OWNERS) ? carve(&at, l.owners) : NULL;
+    z->records = carve(&at, l.records);
 
     /* Everything reserved (tail bits included), no summary bit set. */
     memset(z->used, 0xff, (size_t)l.used);
     memset(z->reserved, 0xff, (size_t)l.used);
-    if (z->shared)
-        memset(z->shared, 0, (size_t)l.shared);
+    memset(z->pinned, 0xff, (size_t)l.used);
     memset(z->avail_l1, 0, (size_t)(3 * (l.summary_l1 + l.summary_l2)));
-    memset(z->tags, TAG_RESERVED, (size_t)l.tags);
-    if (z->refs)
-        memset(z->refs, 0, (size_t)l.refs);
-    if (z->owners)
-        memset(z->owners, 0, (size_t)l.owners);
+    for (uint32_t f = 0; f < frames; f++)
+        z->records[f] = (struct frame_record){.tag = TAG_RESERVED};
     z->reserved_frames = frames;
 }
 
@@ -134,14 +127,11 @@ static bool clip(const struct pmm_zone *z, uint32_t first, uint32_t count, uint3
     return true;
 }
 
-static void set_tags(struct pmm_zone *z, uint32_t w, uint32_t bits, uint8_t tag)
+/* Reserved frames keep only a tag in their records. */
+static void set_reserved_records(struct pmm_zone *z, uint32_t w, uint32_t bits, uint8_t tag)
 {
-    if (bits == ALL_ONES) {
-        memset(z->tags + (w << 5), tag, 32);
-        return;
-    }
     while (bits) {
-        z->tags[(w << 5) + lowest_bit(bits)] = tag;
+        z->records[(w << 5) + lowest_bit(bits)] = (struct frame_record){.tag = tag};
         bits &= bits - 1;
     }
 }
@@ -158,6 +148,7 @@ void pmm_zone_release(struct pmm_zone *z, uint32_t first, uint32_t count)
             continue;
         uint32_t old = z->used[w];
         z->reserved[w] &= ~opened;
+        z->pinned[w] &= ~opened;
         z->used[w] = old & ~opened;
         summaries_after_clear(z, w, old, old & ~opened);
         uint32_t n = (uint32_t)__builtin_popcount(opened);
@@ -184,9 +175,8 @@ uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, ui
         z->reserved[w] |= mask;
         z->used[w] = old | mask;
         summaries_after_set(z, w, old, old | mask);
-        set_tags(z, w, mask, tag);
-        if (z->shared)
-            z->shared[w] &= ~mask;
+        z->pinned[w] |= mask;
+        set_reserved_records(z, w, mask, tag);
         uint32_t a = (uint32_t)__builtin_popcount(was_allocated);
         uint32_t f = (uint32_t)__builtin_popcount(was_free);
         z->allocated_frames -= a;
@@ -225,13 +215,7 @@ __attribute__((noinline)) static uint32_t take_one(struct pmm_zone *z, uint8_t t
     z->used[w] = new;
     summaries_after_set(z, w, old, new);
     uint32_t f = (w << 5) + lowest_bit(~old);
-    uint16_t *refs = z->refs; /* loaded once: the byte store below may alias */
-    uint32_t *owners = z->owners;
-    z->tags[f] = tag;
-    if (refs)
-        refs[f] = 1;
-    if (owners)
-        owners[f] = owner;
+    z->records[f] = (struct frame_record){.owner = owner, .refs = 1, .tag = tag};
     z->free_frames--;
     z->allocated_frames++;
     z->allocs++;
@@ -246,6 +230,8 @@ uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner)
         z->failed_allocs++;
         return PMM_NO_FRAME;
     }
+    if (!(z->features & PMM_FEAT_OWNERS))
+        owner = 0;
     return take_one(z, tag, owner);
 }
 
@@ -257,10 +243,8 @@ HOT enum pmm_error free_refusal(const struct pmm_zone *z, uint32_t w, uint32_t b
 {
     if (!(old & bit))
         return PMM_ERR_NOT_ALLOCATED;
-    if (z->reserved[w] & bit)
-        return PMM_ERR_RESERVED;
-    if (z->shared && (z->shared[w] & bit))
-        return PMM_ERR_SHARED;
+    if (z->pinned[w] & bit)
+        return (z->reserved[w] & bit) ? PMM_ERR_RESERVED : PMM_ERR_SHARED;
     return PMM_OK;
 }
 
@@ -274,6 +258,7 @@ HOT void give_back(struct pmm_zone *z, uint32_t f, uint32_t w, uint32_t bit, uin
     z->free_frames++;
     z->allocated_frames--;
     z->frees++;
+    warm_records(z, f, 1);
     if (z->no_run_below)
         cache_after_free(z, f, 1);
 }
@@ -299,7 +284,7 @@ enum pmm_error pmm_zone_free(struct pmm_zone *z, uint32_t frame)
 /* Why frame f cannot have its reference count changed (PMM_OK if it can). */
 static enum pmm_error ref_refusal(const struct pmm_zone *z, uint32_t f)
 {
-    if (!z->refs)
+    if (!(z->features & PMM_FEAT_REFS))
         return PMM_ERR_BAD_ARG;
     if (f >= z->frames)
         return PMM_ERR_RANGE;
@@ -315,10 +300,10 @@ static enum pmm_error ref_refusal(const struct pmm_zone *z, uint32_t f)
 enum pmm_error pmm_zone_ref(struct pmm_zone *z, uint32_t frame)
 {
     enum pmm_error e = ref_refusal(z, frame);
-    if (e == PMM_OK && z->refs[frame] == PMM_REF_MAX)
+    if (e == PMM_OK && z->records[frame].refs == PMM_REF_MAX)
         e = PMM_ERR_REF_OVERFLOW;
-    if (e == PMM_OK && ++z->refs[frame] == 2)
-        z->shared[frame >> 5] |= 1u << (frame & 31);
+    if (e == PMM_OK && ++z->records[frame].refs == 2)
+        z->pinned[frame >> 5] |= 1u << (frame & 31);
     return e;
 }
 
@@ -332,9 +317,9 @@ enum pmm_error pmm_zone_unref(struct pmm_zone *z, uint32_t frame, bool *freed)
         z->bad_frees++;
         return e;
     }
-    if (z->refs[frame] > 1) {
-        if (--z->refs[frame] == 1)
-            z->shared[frame >> 5] &= ~(1u << (frame & 31));
+    if (z->records[frame].refs > 1) {
+        if (--z->records[frame].refs == 1)
+            z->pinned[frame >> 5] &= ~(1u << (frame & 31));
         return PMM_OK;
     }
     uint32_t w = frame >> 5;

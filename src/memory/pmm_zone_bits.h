@@ -44,6 +44,21 @@ static inline uint32_t leading_ones(uint32_t x)
     return x == ALL_ONES ? 32 : (uint32_t)__builtin_clz(~x);
 }
 
+/* Frames [first, first + count) were just freed: their records are not
+ * written (see pmm_zone.c), but the next allocation will write them, and
+ * freed frames are what is taken when little is free.  Ask the cache for
+ * their lines now, without waiting for them (at most 64 lines: enough to
+ * cover the short runs that matter). */
+HOT void warm_records(const struct pmm_zone *z, uint32_t first, uint32_t count)
+{
+    const uint32_t per_line = 64 / sizeof(struct frame_record);
+    uint32_t lines = count / per_line + 1;
+    if (lines > 64)
+        lines = 64;
+    for (uint32_t i = 0; i < lines; i++)
+        __builtin_prefetch(&z->records[first + i * per_line], 1);
+}
+
 /* The three properties of a word of `used` the summaries record. */
 static inline bool word_avail(uint32_t used)
 {

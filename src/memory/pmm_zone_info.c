@@ -86,10 +86,10 @@ void pmm_zone_query(const struct pmm_zone *z, uint32_t frame, struct frame_info 
         out->state = FRAME_FREE;
     if (out->state == FRAME_FREE)
         return; /* its records are stale: see pmm_zone.c */
-    out->tag = z->tags[frame];
+    out->tag = z->records[frame].tag;
     if (out->state == FRAME_ALLOCATED) {
-        out->refs = z->refs ? z->refs[frame] : 1;
-        out->owner = z->owners ? z->owners[frame] : 0;
+        out->refs = z->records[frame].refs;
+        out->owner = z->records[frame].owner;
     }
 }
 
@@ -100,7 +100,7 @@ uint32_t pmm_zone_count_tag(const struct pmm_zone *z, uint8_t tag)
         return z->free_frames;
     uint32_t n = 0;
     for (uint32_t f = 0; f < z->frames; f++)
-        n += z->tags[f] == tag && (z->used[f >> 5] & (1u << (f & 31)));
+        n += z->records[f].tag == tag && (z->used[f >> 5] & (1u << (f & 31)));
     return n;
 }
 
@@ -176,23 +176,24 @@ static bool summary_ok(const struct pmm_zone *z, const uint32_t *l1, const uint3
     return true;
 }
 
-/* The per-frame records and the shared bitmap against the frame's state
- * (a free frame's records are stale and not checked). */
+/* The per-frame records and the pinned bitmap against the frame's state
+ * (a free frame's record is stale and not checked). */
 static const char *records_check(const struct pmm_zone *z)
 {
+    bool refs = z->features & PMM_FEAT_REFS, owners = z->features & PMM_FEAT_OWNERS;
     for (uint32_t f = 0; f < z->frames; f++) {
         uint32_t bit = 1u << (f & 31);
         bool reserved = z->reserved[f >> 5] & bit, used = z->used[f >> 5] & bit;
-        bool allocated = used && !reserved;
-        bool shared = z->shared && (z->shared[f >> 5] & bit);
-        if (used && z->tags[f] == TAG_FREE)
+        bool allocated = used && !reserved, pinned = z->pinned[f >> 5] & bit;
+        const struct frame_record *r = &z->records[f];
+        if (used && r->tag == TAG_FREE)
             return "a used frame with TAG_FREE";
-        if (z->refs && allocated && z->refs[f] == 0)
-            return "an allocated frame with no reference";
-        if (z->refs && allocated && shared != (z->refs[f] > 1))
-            return "the shared bit differs from the frame's references";
-        if (!allocated && shared)
-            return "a free or reserved frame marked shared";
+        if (allocated && (r->refs == 0 || (!refs && r->refs != 1)))
+            return "an allocated frame with no reference (or, without refcounts, more)";
+        if (allocated && !owners && r->owner != 0)
+            return "an owner recorded with owners off";
+        if (pinned != (reserved || (allocated && r->refs > 1)))
+            return "pinned differs from reserved or shared";
     }
     return NULL;
 }
@@ -202,9 +203,8 @@ const char *pmm_zone_check(const struct pmm_zone *z)
 {
     if (z->words != words_for(z->frames))
         return "words does not match frames";
-    if (!z->refs != !(z->features & PMM_FEAT_REFS) || !z->shared != !z->refs ||
-        !z->owners != !(z->features & PMM_FEAT_OWNERS))
-        return "features do not match the arrays";
+    if (z->features & ~(unsigned)(PMM_FEAT_REFS | PMM_FEAT_OWNERS))
+        return "unknown features";
     if (z->words && z->hint >= z->words)
         return "hint past the last word";
     uint32_t free = 0, reserved = 0;

@@ -150,6 +150,8 @@ static void take_run(struct pmm_zone *z, uint32_t p, uint32_t count, uint8_t tag
                      uint32_t owner)
 {
     uint32_t end = p + count;
+    if (!(z->features & PMM_FEAT_OWNERS))
+        owner = 0;
     for (uint32_t w = p >> 5; w <= (end - 1) >> 5; w++) {
         uint32_t mask = word_mask(w, p, end);
         uint32_t old = z->used[w];
@@ -157,11 +159,7 @@ static void take_run(struct pmm_zone *z, uint32_t p, uint32_t count, uint8_t tag
         summaries_after_set(z, w, old, old | mask);
     }
     for (uint32_t f = p; f < end; f++)
-        z->tags[f] = tag;
-    for (uint32_t f = p; z->refs && f < end; f++)
-        z->refs[f] = 1;
-    for (uint32_t f = p; z->owners && f < end; f++)
-        z->owners[f] = owner;
+        z->records[f] = (struct frame_record){.owner = owner, .refs = 1, .tag = tag};
     z->free_frames -= count;
     z->allocated_frames += count;
     z->allocs += count;
@@ -248,7 +246,7 @@ enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t co
                 e = PMM_ERR_NOT_ALLOCATED;
             else if (z->reserved[f >> 5] & bit)
                 e = PMM_ERR_RESERVED;
-            else if (z->shared && (z->shared[f >> 5] & bit))
+            else if (z->pinned[f >> 5] & bit)
                 e = PMM_ERR_SHARED;
             if (e != PMM_OK)
                 break;
@@ -270,6 +268,7 @@ enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t co
     z->free_frames += count;
     z->allocated_frames -= count;
     z->frees += count;
+    warm_records(z, first, count);
     cache_after_free(z, first, count);
     return PMM_OK;
 }

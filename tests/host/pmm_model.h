@@ -192,8 +192,9 @@ static void model_check_full(struct model *m)
     for (uint32_t f = 0; f < m->frames; f++) {
         struct frame_info fi;
         pmm_zone_query(&m->z, f, &fi);
-        uint16_t refs = m->state[f] == M_ALLOC && !m->z.refs ? 1 : m->refs[f];
-        uint32_t owner = m->z.owners ? m->owner[f] : 0;
+        uint16_t refs = m->state[f] == M_ALLOC && !(m->z.features & PMM_FEAT_REFS) ? 1
+                                                                                    : m->refs[f];
+        uint32_t owner = (m->z.features & PMM_FEAT_OWNERS) ? m->owner[f] : 0;
         MODEL_EXPECT(m, fi.state == states[m->state[f]] && fi.tag == m->tag[f] &&
                             fi.refs == refs && fi.owner == owner,
                      "frame %u: state %d tag %u refs %u owner %u; model %d %u %u %u", f,
@@ -246,14 +247,14 @@ static enum pmm_error model_free_error(const struct model *m, uint64_t f)
         return PMM_ERR_NOT_ALLOCATED;
     if (m->state[f] == M_RES)
         return PMM_ERR_RESERVED;
-    if (m->z.refs && m->refs[f] > 1)
+    if ((m->z.features & PMM_FEAT_REFS) && m->refs[f] > 1)
         return PMM_ERR_SHARED;
     return PMM_OK;
 }
 
 static enum pmm_error model_ref_error(const struct model *m, uint32_t f)
 {
-    if (!m->z.refs)
+    if (!(m->z.features & PMM_FEAT_REFS))
         return PMM_ERR_BAD_ARG;
     if (f >= m->frames)
         return PMM_ERR_RANGE;
@@ -604,7 +605,7 @@ static void model_finish(struct model *m)
     for (uint32_t f = 0; f < m->frames; f++) {
         if (m->state[f] != M_ALLOC)
             continue;
-        while (m->z.refs && m->refs[f] > 1) {
+        while ((m->z.features & PMM_FEAT_REFS) && m->refs[f] > 1) {
             MODEL_EXPECT(m, pmm_zone_unref(&m->z, f, NULL) == PMM_OK, "unref %u", f);
             m->refs[f]--;
         }

@@ -54,16 +54,14 @@ static void tz_clone(struct tz *dst, const struct tz *src)
     } while (0)
     REBASE(used);
     REBASE(reserved);
-    REBASE(shared);
+    REBASE(pinned);
     REBASE(avail_l1);
     REBASE(avail_l2);
     REBASE(half_l1);
     REBASE(half_l2);
     REBASE(empty_l1);
     REBASE(empty_l2);
-    REBASE(tags);
-    REBASE(refs);
-    REBASE(owners);
+    REBASE(records);
 #undef REBASE
 }
 
@@ -128,15 +126,15 @@ static void test_names(void)
 
 static void test_storage(void)
 {
-    /* used + reserved + 3 x (l1 + l2) + tags (+ shared and refs, owners). */
+    /* used + reserved + pinned + 3 x (l1 + l2) + 8-byte records. */
     CHECK_EQ_U64(pmm_zone_storage_bytes(0, 0), 0);
-    CHECK_EQ_U64(pmm_zone_storage_bytes(1, 0), 4 + 4 + 3 * 8 + 4);
-    CHECK_EQ_U64(pmm_zone_storage_bytes(1, ALL), 4 + 4 + 4 + 3 * 8 + 4 + 4 + 4);
-    CHECK_EQ_U64(pmm_zone_storage_bytes(32, PMM_FEAT_REFS), 4 + 4 + 4 + 3 * 8 + 32 + 64);
-    CHECK_EQ_U64(pmm_zone_storage_bytes(33, PMM_FEAT_OWNERS), 8 + 8 + 3 * 8 + 36 + 132);
-    /* 4 GiB: 128 KiB x 3 bitmaps, 3 x (4 KiB + 128 B), 1 + 2 + 4 MiB of records. */
+    CHECK_EQ_U64(pmm_zone_storage_bytes(1, 0), 3 * 4 + 3 * 8 + 8);
+    CHECK_EQ_U64(pmm_zone_storage_bytes(1, ALL), 3 * 4 + 3 * 8 + 8);
+    CHECK_EQ_U64(pmm_zone_storage_bytes(32, PMM_FEAT_REFS), 3 * 4 + 3 * 8 + 256);
+    CHECK_EQ_U64(pmm_zone_storage_bytes(33, PMM_FEAT_OWNERS), 3 * 8 + 3 * 8 + 264);
+    /* 4 GiB: 128 KiB x 3 bitmaps, 3 x (4 KiB + 128 B), 8 MiB of records. */
     CHECK_EQ_U64(pmm_zone_storage_bytes(1u << 20, ALL),
-                 3 * 131072 + 3 * (4096 + 128) + 7 * 1048576);
+                 3 * 131072 + 3 * (4096 + 128) + 8 * 1048576);
     for (uint32_t f = 0; f < 200; f++)
         for (unsigned feat = 0; feat < 4; feat++)
             CHECK_EQ_U64(pmm_zone_storage_bytes(f, feat) % 4, 0);
@@ -154,8 +152,7 @@ static void test_init(void)
             CHECK_EQ_U64(t.z.reserved_frames, sizes[i]);
             CHECK_EQ_U64(t.z.free_frames, 0);
             CHECK_EQ_U64(t.z.allocated_frames, 0);
-            CHECK((t.z.refs != NULL) == ((feat & PMM_FEAT_REFS) != 0));
-            CHECK((t.z.owners != NULL) == ((feat & PMM_FEAT_OWNERS) != 0));
+            CHECK_EQ_U64(t.z.features, feat);
             for (uint32_t f = 0; f < sizes[i]; f += 7) {
                 CHECK_EQ_U64(state_of(&t.z, f), FRAME_RESERVED);
                 CHECK_EQ_U64(tag_of(&t.z, f), TAG_RESERVED);
@@ -341,7 +338,8 @@ static void test_free_errors(void)
     CHECK_EQ_U64(t.z.bad_frees, 6);
     /* Nothing but the refcount (and the statistic) changed. */
     CHECK(memcmp(t.z.used, before.z.used, 8) == 0);
-    CHECK(memcmp(t.z.tags, before.z.tags, 64) == 0);
+    before.z.records[a].refs = 2;
+    CHECK(memcmp(t.z.records, before.z.records, 64 * sizeof(struct frame_record)) == 0);
     CHECK_EQ_U64(t.z.free_frames, before.z.free_frames);
     CHECK_OK(&t);
     bool freed = true;
@@ -885,8 +883,7 @@ static void test_free_run_errors(void)
     CHECK_EQ_U64(pmm_zone_unref(&t.z, 10, NULL), PMM_OK);
     CHECK_EQ_U64(t.z.bad_frees, 10);
     CHECK(memcmp(t.z.used, before.z.used, 8) == 0);
-    CHECK(memcmp(t.z.tags, before.z.tags, 64) == 0);
-    CHECK(memcmp(t.z.refs, before.z.refs, 128) == 0);
+    CHECK(memcmp(t.z.records, before.z.records, 64 * sizeof(struct frame_record)) == 0);
     CHECK_EQ_U64(t.z.free_frames, before.z.free_frames);
     CHECK_OK(&t);
     /* A run that leaves the zone after allocated frames. */
@@ -947,26 +944,28 @@ static void test_check_catches(void)
     BROKEN(&t, "not marked used", z->reserved[8] |= 1u << 20);
     BROKEN(&t, "past the zone", { z->used[9] &= ~(1u << 31); z->reserved[9] &= ~(1u << 31); });
     BROKEN(&t, "past the zone", z->reserved[9] &= ~(1u << 12));
-    BROKEN(&t, "TAG_FREE", z->tags[20] = TAG_FREE);
-    BROKEN(&t, "TAG_FREE", z->tags[5] = TAG_FREE);
-    BROKEN(&t, "no reference", z->refs[70] = 0);
-    BROKEN(&t, "shared bit", z->refs[12] = 1);
-    BROKEN(&t, "shared bit", z->refs[20] = 3);
-    BROKEN(&t, "shared bit", z->shared[0] |= 1u << 21);
-    BROKEN(&t, "marked shared", z->shared[1] |= 1u << (61 - 32));
-    BROKEN(&t, "marked shared", z->shared[0] |= 1u << 2);
+    BROKEN(&t, "TAG_FREE", z->records[20].tag = TAG_FREE);
+    BROKEN(&t, "TAG_FREE", z->records[5].tag = TAG_FREE);
+    BROKEN(&t, "no reference", z->records[70].refs = 0);
+    BROKEN(&t, "pinned", z->records[12].refs = 1);
+    BROKEN(&t, "pinned", z->records[20].refs = 3);
+    BROKEN(&t, "pinned", z->pinned[0] |= 1u << 21);
+    BROKEN(&t, "pinned", z->pinned[1] |= 1u << (61 - 32));
+    BROKEN(&t, "pinned", z->pinned[0] &= ~(1u << 2));
     BROKEN(&t, "hint", z->hint = z->words);
     BROKEN(&t, "no_run_below", z->no_run_below = 186);
     BROKEN(&t, "words", z->words++);
-    BROKEN(&t, "features", z->features = 0);
+    BROKEN(&t, "features", z->features = 0x10);
+    BROKEN(&t, "owners off", z->features = PMM_FEAT_REFS);
+    BROKEN(&t, "without refcounts", z->features = PMM_FEAT_OWNERS);
     /* A free frame's records are stale by design: not checked, not shown. */
     {
         struct tz c;
         struct frame_info fi;
         tz_clone(&c, &t);
-        c.z.tags[200] = TAG_USER;
-        c.z.refs[61] = 5;
-        c.z.owners[250] = 0x1234;
+        c.z.records[200].tag = TAG_USER;
+        c.z.records[61].refs = 5;
+        c.z.records[250].owner = 0x1234;
         CHECK_STR_EQ(pmm_zone_check(&c.z), NULL);
         pmm_zone_query(&c.z, 250, &fi);
         CHECK_EQ_U64(fi.state, FRAME_FREE);

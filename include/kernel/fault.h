@@ -86,6 +86,10 @@ void fault_init(void);
 /* fault_log_global - the kernel's log, for `faults` and the visualizer. */
 const struct fault_log *fault_log_global(void);
 
+/* fault_record_what - what a logged fault was, in words: "stack overflow
+ * into guard page", the decoded page-fault error, or the exception's name. */
+char *fault_record_what(const struct fault_record *r, char *buf, size_t size);
+
 /* The shell tells the fault handler which command runs (for the log). */
 void fault_set_command(const char *name);
 

@@ -66,6 +66,11 @@ enum pmm_error pmm_unref(void *frame);
  * (FRAME_OUT_OF_RANGE past the zone). */
 void pmm_query(paddr_t addr, struct frame_info *out);
 
+/* pmm_summarize - the states of the frames in [first, first + bytes) and
+ * the records of up to `samples` of them (pmm_zone_summarize): one cell of
+ * the frame grid.  Safe from an interrupt handler. */
+void pmm_summarize(paddr_t first, uint64_t bytes, uint32_t samples, struct frame_summary *out);
+
 /* The zone itself, read-only, for the shell and the visualizer. */
 const struct pmm_zone *pmm_get_zone(void);
 

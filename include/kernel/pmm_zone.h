@@ -84,6 +84,18 @@ struct frame_info {
     uint8_t tag;
     uint16_t refs;     /* 0 unless allocated */
     uint32_t owner;    /* caller address of the allocation, 0 if none */
+    uint8_t age;       /* epochs since it was allocated (0 unless allocated) */
+};
+
+/* What a range of frames holds: one cell of the visualizer's frame grid. */
+struct frame_summary {
+    uint32_t frames;           /* frames of the range inside the zone */
+    uint32_t free, allocated, reserved;
+    uint8_t tag;               /* the most common tag among the used frames
+                                  looked at (TAG_FREE when all are free) */
+    uint16_t max_refs;         /* the highest refcount seen (allocated) */
+    uint8_t youngest;          /* the smallest age seen (allocated frames;
+                                  0xff when none was seen) */
 };
 
 /* One frame's record, one 8-byte store to write: meaningful only while
@@ -92,7 +104,7 @@ struct frame_record {
     uint32_t owner;  /* caller address of the allocation */
     uint16_t refs;   /* references */
     uint8_t tag;     /* enum frame_tag */
-    uint8_t spare;
+    uint8_t epoch;   /* the zone's epoch when it was allocated */
 };
 
 struct pmm_zone {
@@ -109,6 +121,10 @@ struct pmm_zone {
     unsigned features;              /* PMM_FEAT_* */
     struct frame_record *records;   /* one per frame */
     uint32_t hint;                  /* word where the next search starts */
+    uint8_t epoch;                  /* a clock the owner advances (the kernel:
+                                       seconds); allocations record it, and
+                                       a frame's age is epoch - its epoch
+                                       (mod 256: see pmm_zone_clamp_ages) */
     uint32_t no_run_below;          /* no free run of this many frames
                                        exists, so a run search of at least
                                        this many fails at once; forgotten
@@ -191,6 +207,21 @@ enum pmm_error pmm_zone_unref(struct pmm_zone *z, uint32_t frame, bool *freed);
 
 /* pmm_zone_query - state, tag, refs, owner of one frame. */
 void pmm_zone_query(const struct pmm_zone *z, uint32_t frame, struct frame_info *out);
+
+/*
+ * pmm_zone_summarize - count the states of [first, first+count) (the part
+ * inside the zone) exactly, from the bitmaps a word at a time, and look at
+ * the records of at most `samples` frames spread evenly over the range (at
+ * least one used frame, if there is one) for the dominant tag, the highest
+ * refcount and the youngest age.  Cost: count/32 words + samples records.
+ */
+void pmm_zone_summarize(const struct pmm_zone *z, uint32_t first, uint32_t count,
+                        uint32_t samples, struct frame_summary *out);
+
+/* pmm_zone_clamp_ages - make every allocated frame older than max_age
+ * exactly max_age old.  Ages are 8-bit differences: called at least every
+ * 255 - max_age epochs, it keeps an old frame from looking new again. */
+void pmm_zone_clamp_ages(struct pmm_zone *z, uint8_t max_age);
 
 /* pmm_zone_count_tag - frames carrying tag (a scan: for `frames`). */
 uint32_t pmm_zone_count_tag(const struct pmm_zone *z, uint8_t tag);

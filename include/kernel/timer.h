@@ -16,6 +16,10 @@ uint64_t timer_ticks(void);
 uint64_t timer_uptime_ms(void);
 /* timer_sleep_ms - halt until at least ms milliseconds pass (interrupts on). */
 void timer_sleep_ms(uint32_t ms);
+/* timer_every - run fn inside the tick interrupt every `ms` milliseconds
+ * (rounded to ticks; one slot: a new call replaces the old; NULL stops).
+ * fn runs with interrupts off and must be short. */
+void timer_every(void (*fn)(void), uint32_t ms);
 /* timer_call_once - run fn once, inside the next tick's interrupt handler
  * (for showing what a fault in an interrupt handler does). */
 void timer_call_once(void (*fn)(void));

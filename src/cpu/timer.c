@@ -21,6 +21,8 @@ _Static_assert(PIT_HZ >= 19 && PIT_HZ <= 10000, "PIT divisor must fit in 16 bits
 static volatile uint64_t ticks;
 
 static void (*volatile once)(void);
+static void (*volatile every)(void);
+static volatile uint32_t every_ticks;
 
 static bool timer_irq(struct trap_frame *f)
 {
@@ -31,7 +33,19 @@ static bool timer_irq(struct trap_frame *f)
         once = 0;
         fn();
     }
+    fn = every;
+    if (fn && every_ticks && ticks % every_ticks == 0)
+        fn();
     return true;
+}
+
+void timer_every(void (*fn)(void), uint32_t ms)
+{
+    uint32_t n = ms * PIT_HZ / 1000;
+    uint32_t flags = irq_save();
+    every_ticks = n ? n : 1;
+    every = fn;
+    irq_restore(flags);
 }
 
 void timer_call_once(void (*fn)(void))

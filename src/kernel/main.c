@@ -118,6 +118,7 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
     frame_commands_register();
     paging_commands_register();
     heap_commands_register();
+    viz_commands_register();
     core_selftests_register();
     memmap_selftests_register();
     pmm_selftests_register();

@@ -387,3 +387,15 @@ void fault_init(void)
         panic("fault: no memory for the double-fault stack");
     tss_init(paging_directory(), stack + DOUBLE_FAULT_STACK_PAGES * PAGE_SIZE, on_double_fault);
 }
+
+/* fault_record_what - see fault.h. */
+char *fault_record_what(const struct fault_record *r, char *buf, size_t size)
+{
+    if (r->stack_overflow)
+        ksnprintf(buf, size, "stack overflow into guard page");
+    else if (r->vector == 14)
+        fault_decode_error(r->error_code, buf, size);
+    else
+        ksnprintf(buf, size, "%s", exception_name(r->vector));
+    return buf;
+}

@@ -34,6 +34,20 @@ static void *address_of(uint32_t frame)
     return (void *)(frame << FRAME_SHIFT);
 }
 
+/* The zone's epoch is the uptime in seconds (mod 256): allocations record
+ * it, the visualizer shows ages.  Every 64 s the ages over 128 s are
+ * clamped to 128, so that none reaches 256 and wraps to look new (a walk
+ * over the records: a few milliseconds, once a minute at most). */
+static void advance_epoch(uint32_t second)
+{
+    static uint32_t clamped_at;
+    zone.epoch = (uint8_t)second;
+    if (second - clamped_at >= 64) {
+        pmm_zone_clamp_ages(&zone, 128);
+        clamped_at = second;
+    }
+}
+
 /* One sample per second in which something happened (called with
  * interrupts off). */
 static void sample(void)
@@ -49,6 +63,7 @@ static void sample(void)
     }
     history[newest] = (struct pmm_sample){now, zone.free_frames, (uint32_t)zone.allocs,
                                           (uint32_t)zone.frees};
+    advance_epoch(now);
 }
 
 void pmm_init(const struct multiboot_info *mbi)
@@ -226,6 +241,16 @@ void pmm_query(paddr_t addr, struct frame_info *out)
 {
     uint32_t flags = irq_save();
     pmm_zone_query(&zone, frame_of(addr), out);
+    irq_restore(flags);
+}
+
+/* pmm_summarize - see pmm.h. */
+void pmm_summarize(paddr_t first, uint64_t bytes, uint32_t samples, struct frame_summary *out)
+{
+    uint64_t frames = (bytes + FRAME_SIZE - 1) >> FRAME_SHIFT;
+    uint32_t flags = irq_save();
+    pmm_zone_summarize(&zone, frame_of(first), frames > UINT32_MAX ? UINT32_MAX : (uint32_t)frames,
+                       samples, out);
     irq_restore(flags);
 }
 

@@ -215,7 +215,8 @@ __attribute__((noinline)) static uint32_t take_one(struct pmm_zone *z, uint8_t t
     z->used[w] = new;
     summaries_after_set(z, w, old, new);
     uint32_t f = (w << 5) + lowest_bit(~old);
-    z->records[f] = (struct frame_record){.owner = owner, .refs = 1, .tag = tag};
+    z->records[f] =
+        (struct frame_record){.owner = owner, .refs = 1, .tag = tag, .epoch = z->epoch};
     z->free_frames--;
     z->allocated_frames++;
     z->allocs++;

@@ -90,6 +90,86 @@ void pmm_zone_query(const struct pmm_zone *z, uint32_t frame, struct frame_info 
     if (out->state == FRAME_ALLOCATED) {
         out->refs = z->records[frame].refs;
         out->owner = z->records[frame].owner;
+        out->age = (uint8_t)(z->epoch - z->records[frame].epoch);
+    }
+}
+
+/* The state bits of word w that lie in [first, end). */
+static uint32_t bits_in(uint32_t w, uint32_t first, uint32_t end)
+{
+    uint32_t lo = w << 5;
+    uint32_t from = first > lo ? first - lo : 0;
+    uint32_t to = end - lo >= 32 ? 32 : end - lo;
+    uint32_t mask = ALL_ONES << from;
+    return to < 32 ? mask & ~(ALL_ONES << to) : mask;
+}
+
+/* Adds frame f (used) to the tallies of a summary. */
+static void look_at(const struct pmm_zone *z, uint32_t f, uint32_t *tally,
+                    struct frame_summary *out)
+{
+    uint32_t bit = 1u << (f & 31);
+    const struct frame_record *r = &z->records[f];
+    if (r->tag < TAG_COUNT)
+        tally[r->tag]++;
+    if (z->reserved[f >> 5] & bit)
+        return;
+    uint8_t age = (uint8_t)(z->epoch - r->epoch);
+    if (r->refs > out->max_refs)
+        out->max_refs = r->refs;
+    if (age < out->youngest)
+        out->youngest = age;
+}
+
+/* pmm_zone_summarize - see pmm_zone.h. */
+void pmm_zone_summarize(const struct pmm_zone *z, uint32_t first, uint32_t count,
+                        uint32_t samples, struct frame_summary *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->youngest = 0xff;
+    if (first >= z->frames || count == 0)
+        return;
+    uint32_t end = count > z->frames - first ? z->frames : first + count;
+    uint32_t first_used = PMM_NO_FRAME;
+    for (uint32_t w = first >> 5; w <= (end - 1) >> 5; w++) {
+        uint32_t mask = bits_in(w, first, end);
+        uint32_t used = z->used[w] & mask, reserved = z->reserved[w] & mask;
+        out->reserved += (uint32_t)__builtin_popcount(reserved);
+        out->allocated += (uint32_t)__builtin_popcount(used & ~reserved);
+        out->free += (uint32_t)__builtin_popcount(mask & ~used);
+        if (used && first_used == PMM_NO_FRAME)
+            first_used = (w << 5) + lowest_bit(used);
+    }
+    out->frames = end - first;
+    if (first_used == PMM_NO_FRAME)
+        return;
+    uint32_t tally[TAG_COUNT] = {0}, seen = 0;
+    uint32_t step = samples && (end - first) / samples > 1 ? (end - first) / samples : 1;
+    for (uint32_t f = first; f < end && seen < samples; f += step, seen++)
+        if (z->used[f >> 5] & (1u << (f & 31)))
+            look_at(z, f, tally, out);
+    uint32_t best = 0;
+    for (uint32_t t = 1; t < TAG_COUNT; t++)
+        if (tally[t] > tally[best])
+            best = t;
+    if (tally[best] == 0) { /* the samples all fell on free frames */
+        look_at(z, first_used, tally, out);
+        best = z->records[first_used].tag;
+    }
+    out->tag = (uint8_t)best;
+}
+
+/* pmm_zone_clamp_ages - see pmm_zone.h. */
+void pmm_zone_clamp_ages(struct pmm_zone *z, uint8_t max_age)
+{
+    for (uint32_t w = 0; w < z->words; w++) {
+        uint32_t allocated = z->used[w] & ~z->reserved[w];
+        while (allocated) {
+            struct frame_record *r = &z->records[(w << 5) + lowest_bit(allocated)];
+            if ((uint8_t)(z->epoch - r->epoch) > max_age)
+                r->epoch = (uint8_t)(z->epoch - max_age);
+            allocated &= allocated - 1;
+        }
     }
 }
 

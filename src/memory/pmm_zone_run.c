@@ -159,7 +159,8 @@ static void take_run(struct pmm_zone *z, uint32_t p, uint32_t count, uint8_t tag
         summaries_after_set(z, w, old, old | mask);
     }
     for (uint32_t f = p; f < end; f++)
-        z->records[f] = (struct frame_record){.owner = owner, .refs = 1, .tag = tag};
+        z->records[f] =
+            (struct frame_record){.owner = owner, .refs = 1, .tag = tag, .epoch = z->epoch};
     z->free_frames -= count;
     z->allocated_frames += count;
     z->allocs += count;

@@ -11,12 +11,17 @@
 #include "kernel/shell.h"
 #include "kernel/timer.h"
 #include "kernel/vga.h"
+#include "kernel/viz.h"
 
 #define HELP_COLUMNS 5
 #define HELP_COLUMN_WIDTH 15
 
 static int cmd_help(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "keys") == 0) {
+        viz_print_keys();
+        return CMD_OK;
+    }
     if (argc == 2 && strcmp(argv[1], "all") != 0) {
         const struct shell_command *c = shell_find(argv[1]);
         if (!c) {
@@ -121,7 +126,8 @@ static int cmd_keys(int argc, char **argv)
 }
 
 static const struct shell_command builtins[] = {
-    {"help", "[command|all]", "list the commands, or explain one", 0, 1, cmd_help},
+    {"help", "[command|all|keys]", "list the commands, explain one, or list the keys", 0, 1,
+     cmd_help},
     {"clear", "", "clear the screen", 0, 0, cmd_clear},
     {"echo", "[text ...]", "print the arguments", 0, SHELL_ARGS_ANY, cmd_echo},
     {"uptime", "", "time since boot, timer ticks and interrupt counts", 0, 0, cmd_uptime},

@@ -273,6 +273,21 @@ __attribute__((noinline)) static int demo_overflow(int argc, char **argv)
     return CMD_OK;
 }
 
+__attribute__((noinline)) static int demo_redzone(void)
+{
+    kprintf("kmalloc(32) (tag demo), write 4 bytes past its end, then kfree it:\n");
+    char *p = kmalloc_tagged(32, "demo");
+    if (!p)
+        return CMD_FAILED;
+    memset(p + 32, 'R', 4); /* the bug: into the red zone after the block */
+    kprintf("   wrote 'RRRR' at 0x%08x, just past the block at 0x%08x\n",
+            (unsigned)(uintptr_t)(p + 32), (unsigned)(uintptr_t)p);
+    if (!kheap_core()->config.debug)
+        kprintf("   (HEAP_DEBUG is off: no red zones, nothing will notice)\n");
+    kfree(p);
+    return CMD_OK;
+}
+
 __attribute__((noinline)) static int demo_uaf(void)
 {
     kprintf("1. kmalloc(40) (tag demo), 2. kfree it, 3. write to it, 4. kmalloc(40) again:\n");
@@ -342,13 +357,15 @@ static int cmd_heap(int argc, char **argv)
         heap_leaks();
     else if (strcmp(what, "uaf") == 0)
         return demo_uaf();
+    else if (strcmp(what, "redzone") == 0)
+        return demo_redzone();
     else if (strcmp(what, "doublefree") == 0)
         return demo_doublefree();
     else if (strcmp(what, "guard") == 0)
         return demo_guard();
     else {
-        shell_error("no view or demonstration '%s' (blocks, check, leaks, overflow, uaf, "
-                    "doublefree, guard)",
+        shell_error("no view or demonstration '%s' (blocks, check, leaks, overflow, redzone, "
+                    "uaf, doublefree, guard)",
                     what);
         return CMD_USAGE;
     }
@@ -359,7 +376,7 @@ static const struct shell_command heap_commands[] = {
     {"kmalloc", "<size> [tag]", "allocate a heap block (sizes as 100, 4K, 0x40)", 1, 2,
      cmd_kmalloc},
     {"kfree", "<addr>", "free a heap block", 1, 1, cmd_kfree},
-    {"heap", "[blocks|check|leaks|overflow <addr> <n>|uaf|doublefree|guard]",
+    {"heap", "[blocks|check|leaks|overflow <addr> <n>|redzone|uaf|doublefree|guard]",
      "the heap: totals, blocks, check, leaks, misuse demonstrations", 0, 3, cmd_heap},
 };
 

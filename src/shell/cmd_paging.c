@@ -388,12 +388,7 @@ static void fault_line(const struct fault_record *r)
 {
     char sym[40], what[64];
     symbols_format(r->eip, sym, sizeof(sym));
-    if (r->stack_overflow)
-        ksnprintf(what, sizeof(what), "stack overflow into guard page");
-    else if (r->vector == 14)
-        fault_decode_error(r->error_code, what, sizeof(what));
-    else
-        ksnprintf(what, sizeof(what), "%s", exception_name(r->vector));
+    fault_record_what(r, what, sizeof(what));
     kprintf("#%-3u %5u.%03us %-4s CR2 %08x EIP %s  %s%s\n", r->seq, r->uptime_ms / 1000,
             r->uptime_ms % 1000, r->command[0] ? r->command : "-", r->cr2, sym, what,
             r->outcome == FAULT_FATAL ? " (fatal)" : "");

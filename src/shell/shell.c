@@ -15,6 +15,7 @@
 #include "kernel/lineedit.h"
 #include "kernel/shell.h"
 #include "kernel/vga.h"
+#include "kernel/viz.h"
 
 #define PROMPT_ATTR vga_attr(VGA_LIGHT_GREEN, VGA_BLACK)
 
@@ -81,6 +82,22 @@ void shell_run(void)
     prompt();
     for (;;) {
         struct key_event key = input_wait();
+        /* F-keys open a view over the shell (which comes back as it was);
+         * Alt+digit injects a fault, as if its command had been typed. */
+        const struct viz_view *view = key.mods ? NULL : viz_view_for_key(key.code);
+        if (view) {
+            viz_open(view);
+            continue;
+        }
+        const struct viz_hotkey *hot =
+            key.code == KEY_CHAR && (key.mods & KMOD_ALT) ? viz_hotkey_for(key.ch) : NULL;
+        if (hot) {
+            finish_line(editor.buf, "");
+            viz_inject(hot);
+            viz_minimap_draw();
+            prompt();
+            continue;
+        }
         /* Ctrl-C empties the editor's buffer; keep what was on screen. */
         char shown[SHELL_LINE_MAX + 1];
         memcpy(shown, editor.buf, sizeof(shown));
@@ -93,6 +110,7 @@ void shell_run(void)
             /* shell_execute splits its argument in place. */
             memcpy(shown, editor.buf, sizeof(shown));
             shell_execute(shown);
+            viz_minimap_draw();
             prompt();
             break;
         case LE_CANCEL:

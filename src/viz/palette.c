@@ -58,3 +58,26 @@ uint8_t viz_tag_color(unsigned tag)
     };
     return tag < TAG_COUNT ? colors[tag] : VGA_DARK_GREY;
 }
+
+/* viz_summary_cell - see viz.h.  The shade says how full the cell is. */
+void viz_summary_cell(const struct frame_summary *s, uint8_t *ch, uint8_t *attr)
+{
+    uint64_t used = (uint64_t)s->allocated + s->reserved, all = s->frames;
+    uint8_t fg = viz_tag_color(s->tag);
+    if (all == 0) {
+        *ch = ' ';
+        fg = VGA_BLACK;
+    } else if (used == 0) {
+        *ch = VIZ_DOT;
+        fg = VGA_GREEN;
+    } else if (used * 8 >= all * 7) {
+        *ch = VIZ_BLOCK;
+    } else if (used * 2 >= all) {
+        *ch = VIZ_SHADE_DARK;
+    } else if (used * 8 >= all) {
+        *ch = VIZ_SHADE_MEDIUM;
+    } else {
+        *ch = VIZ_SHADE_LIGHT;
+    }
+    *attr = vga_attr(fg, VGA_BLACK);
+}

@@ -986,6 +986,81 @@ static void test_check_catches(void)
     tz_done(&t);
 }
 
+/* Summaries (the frame grid's cells) and ages. */
+static void test_summarize_and_ages(void)
+{
+    struct tz t;
+    struct frame_summary s;
+    struct frame_info fi;
+    tz_make(&t, 300, ALL);
+    pmm_zone_release(&t.z, 10, 280);           /* 0..9 and 290..299 reserved */
+    pmm_zone_reserve(&t.z, 0, 10, TAG_KERNEL);
+    t.z.epoch = 7;
+    for (uint32_t i = 0; i < 40; i++)          /* frames 10..49: heap */
+        CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_HEAP, 0x100), 10 + i);
+    t.z.epoch = 20;
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 4, 1, TAG_DMA, 0x200), 50); /* 50..53 */
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, 51), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, 51), PMM_OK);
+    t.z.epoch = 25;
+
+    /* Exact counts, across word boundaries, clipped at the zone's end. */
+    pmm_zone_summarize(&t.z, 0, 300, 1000, &s);
+    CHECK_EQ_U64(s.frames, 300);
+    CHECK_EQ_U64(s.reserved, 20);
+    CHECK_EQ_U64(s.allocated, 44);
+    CHECK_EQ_U64(s.free, 236);
+    CHECK_EQ_U64(s.tag, TAG_HEAP);             /* 40 heap, 10 kernel, 10 reserved, 4 DMA */
+    CHECK_EQ_U64(s.max_refs, 3);
+    CHECK_EQ_U64(s.youngest, 5);               /* the DMA run, allocated at 20 */
+    pmm_zone_summarize(&t.z, 280, 1000, 8, &s);
+    CHECK_EQ_U64(s.frames, 20);
+    CHECK_EQ_U64(s.free, 10);
+    CHECK_EQ_U64(s.reserved, 10);
+    CHECK_EQ_U64(s.tag, TAG_RESERVED);
+    CHECK_EQ_U64(s.youngest, 0xff);            /* nothing allocated */
+    pmm_zone_summarize(&t.z, 31, 33, 64, &s);  /* 31..63: heap 19, DMA 4, free 10 */
+    CHECK_EQ_U64(s.allocated, 23);
+    CHECK_EQ_U64(s.free, 10);
+    CHECK_EQ_U64(s.tag, TAG_HEAP);
+    /* A free range; a range past the zone; an empty one. */
+    pmm_zone_summarize(&t.z, 100, 50, 16, &s);
+    CHECK_EQ_U64(s.free, 50);
+    CHECK_EQ_U64(s.tag, TAG_FREE);
+    CHECK_EQ_U64(s.youngest, 0xff);
+    pmm_zone_summarize(&t.z, 300, 5, 16, &s);
+    CHECK_EQ_U64(s.frames, 0);
+    pmm_zone_summarize(&t.z, 5, 0, 16, &s);
+    CHECK_EQ_U64(s.frames, 0);
+    /* Samples that miss every used frame still find one: one DMA frame
+     * among 200 free ones, sampled 2 times. */
+    pmm_zone_summarize(&t.z, 52, 1, 1, &s);
+    CHECK_EQ_U64(s.tag, TAG_DMA);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 52), PMM_OK);
+    pmm_zone_summarize(&t.z, 53, 237, 2, &s);
+    CHECK_EQ_U64(s.allocated, 1);
+    CHECK_EQ_U64(s.tag, TAG_DMA);
+
+    /* Ages: epochs since allocation; clamping keeps them from wrapping. */
+    pmm_zone_query(&t.z, 10, &fi);
+    CHECK_EQ_U64(fi.age, 18);
+    pmm_zone_query(&t.z, 50, &fi);
+    CHECK_EQ_U64(fi.age, 5);
+    pmm_zone_query(&t.z, 100, &fi);
+    CHECK_EQ_U64(fi.age, 0);                   /* free: no age */
+    t.z.epoch = (uint8_t)(7 + 200);
+    pmm_zone_clamp_ages(&t.z, 128);
+    pmm_zone_query(&t.z, 10, &fi);
+    CHECK_EQ_U64(fi.age, 128);
+    pmm_zone_query(&t.z, 50, &fi);
+    CHECK_EQ_U64(fi.age, 128);
+    t.z.epoch = (uint8_t)(t.z.epoch + 100);     /* would wrap without the clamp */
+    pmm_zone_query(&t.z, 10, &fi);
+    CHECK_EQ_U64(fi.age, 228);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
 int main(void)
 {
     RUN(test_names);
@@ -1007,5 +1082,6 @@ int main(void)
     RUN(test_runs_bad_args);
     RUN(test_free_run_errors);
     RUN(test_check_catches);
+    RUN(test_summarize_and_ages);
     return check_summary("pmm_zone");
 }

@@ -146,8 +146,10 @@ extern const struct viz_view viz_view_map, viz_view_frames, viz_view_pages, viz_
     viz_view_faults;
 
 /* viz_open - show `v` full-screen until Esc (F-keys switch views, the fault
- * hotkeys work); the shell's screen comes back afterwards. */
-void viz_open(const struct viz_view *v);
+ * hotkeys work); the shell's screen comes back afterwards.  Returns true
+ * when faults were injected meanwhile (their reports went to the console,
+ * so the shell's last line is no longer its prompt). */
+bool viz_open(const struct viz_view *v);
 /* viz_find - the view called name, or NULL. */
 const struct viz_view *viz_find(const char *name);
 /* viz_view_for_key - the view an F-key opens, or NULL. */

@@ -126,9 +126,12 @@ static void *alloc_run(size_t count, size_t align, uint8_t tag, const void *call
     sample();
     irq_restore(flags);
     if (first == PMM_NO_FRAME) {
-        log_warn("pmm", "out of memory: no run of %u free frame%s%s (caller %p, %u free)",
-                 (unsigned)count, count == 1 ? "" : "s", tag == TAG_DMA ? " below 16 MiB" : "",
-                 caller, zone.free_frames);
+        if (count == 1)
+            log_warn("pmm", "out of memory: no free frame (caller %p)", caller);
+        else
+            log_warn("pmm", "out of memory: no run of %u free frames%s (caller %p, %u free)",
+                     (unsigned)count, tag == TAG_DMA ? " below 16 MiB" : "", caller,
+                     zone.free_frames);
         return NULL;
     }
     kassert(first != 0);

@@ -86,7 +86,10 @@ void shell_run(void)
          * Alt+digit injects a fault, as if its command had been typed. */
         const struct viz_view *view = key.mods ? NULL : viz_view_for_key(key.code);
         if (view) {
-            viz_open(view);
+            if (viz_open(view)) { /* faults were reported: a fresh prompt */
+                viz_minimap_draw();
+                prompt();
+            }
             continue;
         }
         const struct viz_hotkey *hot =

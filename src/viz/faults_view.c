@@ -21,7 +21,6 @@
 
 #define HEAD_ATTR vga_attr(VGA_YELLOW, VGA_BLACK)
 #define TEXT_ATTR vga_attr(VGA_LIGHT_GREY, VGA_BLACK)
-#define NEWEST_ATTR vga_attr(VGA_YELLOW, VGA_RED)
 #define SELECTED_ATTR vga_attr(VGA_BLACK, VGA_LIGHT_GREY)
 #define FATAL_ATTR vga_attr(VGA_LIGHT_RED, VGA_BLACK)
 #define ADDR_ATTR vga_attr(VGA_WHITE, VGA_RED)

@@ -1,7 +1,7 @@
 /*
  * minimap.c - split mode: a live picture of memory above the shell.
  *
- *   row 0  "physical memory 0 .. 128M, one cell = 410 KiB" and a legend
+ *   row 0  "memory 127.9 MiB, a cell 820 KiB" and a legend
  *   row 1  \  160 cells over every frame the allocator knows,
  *   row 2  /  coloured by tag, shaded by how full (viz_summary_cell)
  *   row 3  the status line (frames, heap, uptime, faults)
@@ -48,11 +48,11 @@ void viz_minimap_draw(void)
     uint64_t bytes = (uint64_t)z->frames * FRAME_SIZE;
     uint64_t per = (bytes + CELLS - 1) / CELLS;
     per = (per + FRAME_SIZE - 1) & ~(uint64_t)(FRAME_SIZE - 1);
-    char line[VGA_COLS + 1], end[12], cell[12];
-    viz_short_addr(end, sizeof(end), bytes);
+    char line[VGA_COLS + 1], end[16], cell[16];
+    format_size(end, sizeof(end), bytes);
     format_size(cell, sizeof(cell), per);
-    ksnprintf(line, sizeof(line), " physical memory 0 .. %s, a cell = %s   ", end, cell);
-    text(0, 0, HEAD_ATTR, line, VGA_COLS);
+    ksnprintf(line, sizeof(line), " memory %s, a cell %s", end, cell);
+    text(0, 0, HEAD_ATTR, line, VGA_COLS - 46);
     /* A small legend at the right: the tags most often seen. */
     static const uint8_t legend[] = {TAG_KERNEL, TAG_PAGETABLE, TAG_HEAP, TAG_USER,
                                      TAG_RESERVED};

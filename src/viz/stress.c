@@ -82,7 +82,7 @@ __attribute__((noinline)) static int oom_storm(void)
         shell_error("no heap for a list of %u frames", start);
         return CMD_FAILED;
     }
-    uint32_t before = z->free_frames; /* the list itself may have taken some */
+    uint32_t before = z->free_frames; /* the list itself took some */
     kprintf("stress oom: taking every free frame (%u)...\n", before);
     uint64_t t0 = timer_uptime_ms();
     uint32_t n = 0;
@@ -103,10 +103,13 @@ __attribute__((noinline)) static int oom_storm(void)
     timer_sleep_ms(1000); /* hold: the map shows memory full */
     for (uint32_t i = 0; i < n; i++)
         pmm_free_frame(frames[i]);
+    uint32_t after = z->free_frames;
     kfree(frames);
     kprintf("stress oom: gave back %u frames in %u ms; free frames %u (before: %u)\n", n,
-            (unsigned)(timer_uptime_ms() - t1 - 1000), z->free_frames, start);
-    return z->free_frames == start ? CMD_OK : CMD_FAILED;
+            (unsigned)(timer_uptime_ms() - t1 - 1000), after, before);
+    if (after != before)
+        shell_error("%d frames went missing", (int)(before - after));
+    return after == before ? CMD_OK : CMD_FAILED;
 }
 
 static int cmd_stress(int argc, char **argv)

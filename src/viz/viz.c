@@ -154,8 +154,12 @@ static bool wait_key(struct key_event *k, uint32_t ms)
 }
 
 /* Alt+digit: the fault, reported on the shell's screen; back on a key. */
+/* Injections from views so far (a view's own keys may inject too). */
+static uint32_t viz_injections;
+
 void viz_inject_from_view(const struct viz_hotkey *h)
 {
+    viz_injections++;
     viz_screen_restore();
     kprintf("\n");
     viz_inject(h);
@@ -166,10 +170,11 @@ void viz_inject_from_view(const struct viz_hotkey *h)
     viz_screen_save();
 }
 
-void viz_open(const struct viz_view *v)
+bool viz_open(const struct viz_view *v)
 {
+    uint32_t injections_before = viz_injections;
     if (!v)
-        return;
+        return false;
     viz_screen_save();
     if (v->open)
         v->open();
@@ -197,4 +202,5 @@ void viz_open(const struct viz_view *v)
             v->key(&k);
     }
     viz_screen_restore();
+    return viz_injections != injections_before;
 }

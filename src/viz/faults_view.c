@@ -43,25 +43,24 @@ static const struct fault_record *newest(size_t i)
 static void list(void)
 {
     viz_text(LIST_TOP - 1, 1, HEAD_ATTR,
-             "  #   time     command  address   where                     what");
+             "  #   time     command  address  where                what");
     for (unsigned i = 0; i < LIST_ROWS; i++) {
         const struct fault_record *r = newest(i);
         if (!r)
             break;
-        char sym[26], what[64];
+        char sym[21], what[64];
         symbols_format(r->eip, sym, sizeof(sym));
         fault_record_what(r, what, sizeof(what));
         uint8_t attr = i == selected ? SELECTED_ATTR
                        : r->outcome == FAULT_FATAL ? FATAL_ATTR : TEXT_ATTR;
         viz_fill(LIST_TOP + i, 1, VGA_COLS - 2, ' ', attr);
-        viz_printf(LIST_TOP + i, 1, attr, "%c%-3u %4u.%03us %-8.8s %08x  %-25s %.21s",
+        viz_printf(LIST_TOP + i, 1, attr, "%c%-3u %4u.%03us %-8.8s %08x %-20s %.24s",
                    i == 0 ? VIZ_ARROW_RIGHT : ' ', r->seq, r->uptime_ms / 1000,
                    r->uptime_ms % 1000, r->command[0] ? r->command : "-",
                    r->vector == 14 ? r->cr2 : r->eip, sym, what);
-        if (i == 0) /* the newest fault's address, lit */
-            for (unsigned c = 0; c < 8; c++)
-                viz_put(LIST_TOP, 23 + c, (uint8_t)(viz_canvas_get(LIST_TOP, 23 + c) & 0xff),
-                        ADDR_ATTR);
+        if (i == 0) /* the newest fault's address (columns 25-32), lit */
+            for (unsigned c = 25; c < 33; c++)
+                viz_put(LIST_TOP, c, (uint8_t)(viz_canvas_get(LIST_TOP, c) & 0xff), ADDR_ATTR);
     }
 }
 

@@ -108,11 +108,12 @@ void viz_status_format(char *buf, size_t size)
     kheap_get_stats(&hs);
     uint32_t s = (uint32_t)(timer_uptime_ms() / 1000);
     ksnprintf(buf, size,
-              " frames %u free %u used | heap %u KiB in %u blocks | up %u:%02u:%02u | "
+              " frames %u free %u used | heap %u KiB in %u block%s | up %u:%02u:%02u | "
               "faults %u",
               z->free_frames, z->allocated_frames + z->reserved_frames,
-              (unsigned)(hs.core.live_bytes / 1024), (unsigned)hs.core.live_blocks, s / 3600,
-              s / 60 % 60, s % 60, fault_log_global()->total);
+              (unsigned)(hs.core.live_bytes / 1024), (unsigned)hs.core.live_blocks,
+              hs.core.live_blocks == 1 ? "" : "s", s / 3600, s / 60 % 60, s % 60,
+              fault_log_global()->total);
 }
 
 void viz_status_line(unsigned row)

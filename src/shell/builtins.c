@@ -18,10 +18,6 @@
 
 static int cmd_help(int argc, char **argv)
 {
-    if (argc == 2 && strcmp(argv[1], "keys") == 0) {
-        viz_print_keys();
-        return CMD_OK;
-    }
     if (argc == 2 && strcmp(argv[1], "all") != 0) {
         const struct shell_command *c = shell_find(argv[1]);
         if (!c) {
@@ -30,6 +26,8 @@ static int cmd_help(int argc, char **argv)
         }
         kprintf("%s - %s\n", c->name, c->help);
         shell_print_usage(c);
+        if (strcmp(argv[1], "keys") == 0) /* the keys command, then the hotkeys */
+            viz_print_keys();
         return CMD_OK;
     }
     if (argc == 1) {

@@ -172,11 +172,10 @@ class HeapTest(KernelTestCase):
         refused('kmalloc abc', "kmalloc: bad size: 'abc' is not a number (decimal or 0x-hex)")
         refused('kmalloc 100 averyveryverylongtag', 'kmalloc: a tag is 1 to 15 characters')
         refused('kfree zz', "kfree: bad address: 'zz' is not a number (decimal or 0x-hex)")
+        usage = 'usage: heap [blocks|check|leaks|overflow <addr> <n>|redzone|uaf|doublefree|guard]'
         refused('heap nope', "heap: no view or demonstration 'nope' (blocks, check, leaks, "
-                'overflow, uaf, doublefree, guard)',
-                'usage: heap [blocks|check|leaks|overflow <addr> <n>|uaf|doublefree|guard]')
-        refused('heap check now', "heap: 'heap check' takes no more arguments",
-                'usage: heap [blocks|check|leaks|overflow <addr> <n>|uaf|doublefree|guard]')
+                'overflow, redzone, uaf, doublefree, guard)', usage)
+        refused('heap check now', "heap: 'heap check' takes no more arguments", usage)
         refused('heap overflow 0x1234 1', 'heap: 0x00001234 is not the start of a live heap block '
                 '(see `heap blocks`)')
         self.assert_check_ok(m)

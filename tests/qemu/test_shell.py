@@ -61,7 +61,9 @@ class ShellTest(KernelTestCase):
         self.assertEqual(help_all_names(out), names)
         for name in names:
             out = m.run_command('help ' + name, via='serial')
-            self.assertRegex(out, r'^%s - \S.*\nusage: %s( \S.*)?\n$' % (name, name))
+            # `help keys` explains the keys command, then lists the hotkeys.
+            tail = r'Keys that work everywhere(.*\n)+' if name == 'keys' else ''
+            self.assertRegex(out, r'^%s - \S.*\nusage: %s( \S.*)?\n%s$' % (name, name, tail))
 
     def test_help_echo(self):
         m = self.boot()
@@ -101,7 +103,7 @@ class ShellTest(KernelTestCase):
         self.assertEqual(m.run_command('uptime 1 2'),
                          'uptime: too many arguments\nusage: uptime\n')
         self.assertEqual(m.run_command('help a b'),
-                         'help: too many arguments\nusage: help [command|all]\n')
+                         'help: too many arguments\nusage: help [command|all|keys]\n')
         self.assertEqual(m.run_command('crash'),
                          'crash: missing argument\n' + CRASH_USAGE + '\n')
         s = m.screen()

@@ -187,6 +187,10 @@ void viz_inject(const struct viz_hotkey *h);
  * below it; off: the shell gets the whole screen back. */
 void viz_split(bool on);
 bool viz_split_on(void);
+/* The map's cells: two rows of 80 over every frame, each cell
+ * viz_minimap_cell_bytes() of physical memory (whole frames). */
+#define VIZ_MINIMAP_CELLS 160
+uint64_t viz_minimap_cell_bytes(void);
 /* viz_minimap_draw - redraw the mini-map now (changed cells only). */
 void viz_minimap_draw(void);
 

@@ -210,13 +210,10 @@ static void give_back(struct tour *t)
 
 /* ---- The steps ---------------------------------------------------------------------- */
 
-/* Where the run shows in the mini-map: its cells are an equal share of
- * the zone, rounded up to whole frames, two rows of VGA_COLS (minimap.c). */
+/* Where the run shows in the mini-map (two rows of VGA_COLS cells). */
 static void point_at_cells(paddr_t first)
 {
-    uint64_t bytes = (uint64_t)pmm_get_zone()->frames * FRAME_SIZE;
-    uint64_t per = (bytes + 2 * VGA_COLS - 1) / (2 * VGA_COLS);
-    per = (per + FRAME_SIZE - 1) & ~(uint64_t)(FRAME_SIZE - 1);
+    uint64_t per = viz_minimap_cell_bytes();
     unsigned from = (unsigned)(first / per);
     unsigned to = (unsigned)((first + RUN_FRAMES * FRAME_SIZE - 1) / per);
     char cell[16], cols[16], line[VGA_COLS + 16];

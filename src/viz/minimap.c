@@ -21,7 +21,6 @@
 #include "kernel/viz.h"
 #include "viz_internal.h"
 
-#define CELLS (2 * VGA_COLS)
 #define HEAD_ATTR vga_attr(VGA_BLACK, VGA_LIGHT_GREY)
 #define STATUS_ATTR vga_attr(VGA_WHITE, VGA_BLUE)
 
@@ -40,14 +39,19 @@ static void text(unsigned row, unsigned col, uint8_t attr, const char *s, unsign
         put(row, col + i, *s ? (uint8_t)*s++ : ' ', attr);
 }
 
+uint64_t viz_minimap_cell_bytes(void)
+{
+    uint64_t bytes = (uint64_t)pmm_get_zone()->frames * FRAME_SIZE;
+    uint64_t per = (bytes + VIZ_MINIMAP_CELLS - 1) / VIZ_MINIMAP_CELLS;
+    return (per + FRAME_SIZE - 1) & ~(uint64_t)(FRAME_SIZE - 1);
+}
+
 void viz_minimap_draw(void)
 {
     if (!split)
         return;
-    const struct pmm_zone *z = pmm_get_zone();
-    uint64_t bytes = (uint64_t)z->frames * FRAME_SIZE;
-    uint64_t per = (bytes + CELLS - 1) / CELLS;
-    per = (per + FRAME_SIZE - 1) & ~(uint64_t)(FRAME_SIZE - 1);
+    uint64_t bytes = (uint64_t)pmm_get_zone()->frames * FRAME_SIZE;
+    uint64_t per = viz_minimap_cell_bytes();
     char line[VGA_COLS + 1], end[16], cell[16];
     format_size(end, sizeof(end), bytes);
     format_size(cell, sizeof(cell), per);
@@ -65,7 +69,7 @@ void viz_minimap_draw(void)
     }
     put(0, col++, VIZ_DOT, vga_attr(VGA_GREEN, VGA_LIGHT_GREY));
     text(0, col, HEAD_ATTR, "free", VGA_COLS - col);
-    for (unsigned i = 0; i < CELLS; i++) {
+    for (unsigned i = 0; i < VIZ_MINIMAP_CELLS; i++) {
         struct frame_summary s;
         uint8_t ch, attr;
         pmm_summarize((paddr_t)(i * per), per, 16, &s);

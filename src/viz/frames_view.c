@@ -53,8 +53,39 @@
 #define CURSOR_BG VGA_BLUE
 #define CURSOR_SQUARE 0xfe /* CP437 small square */
 
+/* The colours of the heat and age modes: a value takes the colour of the
+ * first band whose bound it does not pass.  The legend reads the same
+ * table, so it cannot disagree with the grid. */
+struct band {
+    uint16_t upto;
+    uint8_t fg;
+    const char *what;
+};
+static const struct band heat_bands[] = { /* the highest refcount seen */
+    {0, VGA_DARK_GREY, "reserved"}, /* no allocated frame among the samples */
+    {1, VGA_LIGHT_BLUE, "1"},
+    {2, VGA_LIGHT_GREEN, "2"},
+    {4, VGA_YELLOW, "3-4"},
+    {PMM_REF_MAX, VGA_LIGHT_RED, "5+"},
+};
+static const struct band age_bands[] = { /* seconds since the youngest was allocated */
+    {1, VGA_WHITE, "<2 s"},
+    {9, VGA_YELLOW, "<10 s"},
+    {59, VGA_BROWN, "<60 s"},
+    {0xfe, VGA_LIGHT_BLUE, "older"},
+    {0xff, VGA_DARK_GREY, "reserved"}, /* 0xff: no allocated frame seen */
+};
+
 enum mode { MODE_TAG, MODE_HEAT, MODE_AGE, MODE_COUNT };
-static const char *const mode_names[MODE_COUNT] = {"tag", "heat", "age"};
+static const struct {
+    const char *name, *legend;
+    const struct band *bands;
+    size_t count;
+} modes[MODE_COUNT] = {
+    [MODE_TAG] = {"tag", NULL, NULL, 0},
+    [MODE_HEAT] = {"heat", "refcount heat:", heat_bands, ARRAY_SIZE(heat_bands)},
+    [MODE_AGE] = {"age", "allocation age:", age_bands, ARRAY_SIZE(age_bands)},
+};
 
 /* Kept between visits, so F2 comes back to the same place. */
 static struct {
@@ -138,27 +169,13 @@ static void open_frames(void)
 
 /* ---- Colours --------------------------------------------------------------- */
 
-static uint8_t heat_color(uint16_t refs)
+static uint8_t band_color(unsigned value)
 {
-    if (refs == 0)
-        return VGA_DARK_GREY; /* no allocated frame seen: reserved */
-    if (refs == 1)
-        return VGA_LIGHT_BLUE;
-    if (refs == 2)
-        return VGA_LIGHT_GREEN;
-    return refs <= 4 ? VGA_YELLOW : VGA_LIGHT_RED;
-}
-
-/* Ages are seconds since allocation (0xff: no allocated frame seen). */
-static uint8_t age_color(uint8_t age)
-{
-    if (age == 0xff)
-        return VGA_DARK_GREY;
-    if (age < 2)
-        return VGA_WHITE;
-    if (age < 10)
-        return VGA_YELLOW;
-    return age < 60 ? VGA_BROWN : VGA_LIGHT_BLUE;
+    const struct band *b = modes[st.mode].bands;
+    size_t i = 0;
+    while (i + 1 < modes[st.mode].count && value > b[i].upto)
+        i++;
+    return b[i].fg;
 }
 
 /* A cell: the shade says how full it is in every mode; the colour is the
@@ -170,7 +187,7 @@ static void cell_look(const struct frame_summary *s, uint8_t *ch, uint8_t *attr)
         return;
     uint8_t fg = VGA_DARK_GREY; /* all free: dim */
     if (s->allocated + s->reserved > 0)
-        fg = st.mode == MODE_HEAT ? heat_color(s->max_refs) : age_color(s->youngest);
+        fg = band_color(st.mode == MODE_HEAT ? s->max_refs : s->youngest);
     *attr = vga_attr(fg, VGA_BLACK);
 }
 
@@ -204,7 +221,7 @@ static void header(void)
                    (uint64_t)zone_frames() * FRAME_SIZE);
     }
     char mode[16];
-    int len = ksnprintf(mode, sizeof(mode), "mode: %s", mode_names[st.mode]);
+    int len = ksnprintf(mode, sizeof(mode), "mode: %s", modes[st.mode].name);
     viz_text(HEADER_ROW, VGA_COLS - 1 - (unsigned)len, HEAD_ATTR, mode);
 }
 
@@ -265,21 +282,10 @@ static void legend(void)
         for (unsigned t = TAG_FREE + 1; t < TAG_COUNT; t++)
             legend_item(&f, VIZ_BLOCK, viz_tag_color(t), pmm_tag_name(t));
         legend_item(&f, VIZ_DOT, VGA_GREEN, "free");
-    } else if (st.mode == MODE_HEAT) {
-        f.col = viz_text(f.row, f.col, HEAD_ATTR, "refcount heat:") + 1;
-        legend_item(&f, VIZ_BLOCK, heat_color(1), "1");
-        legend_item(&f, VIZ_BLOCK, heat_color(2), "2");
-        legend_item(&f, VIZ_BLOCK, heat_color(3), "3-4");
-        legend_item(&f, VIZ_BLOCK, heat_color(5), "5+");
-        legend_item(&f, VIZ_BLOCK, heat_color(0), "reserved");
-        legend_item(&f, VIZ_DOT, VGA_DARK_GREY, "free");
     } else {
-        f.col = viz_text(f.row, f.col, HEAD_ATTR, "allocation age:") + 1;
-        legend_item(&f, VIZ_BLOCK, age_color(0), "<2 s");
-        legend_item(&f, VIZ_BLOCK, age_color(2), "<10 s");
-        legend_item(&f, VIZ_BLOCK, age_color(10), "<60 s");
-        legend_item(&f, VIZ_BLOCK, age_color(60), "older");
-        legend_item(&f, VIZ_BLOCK, age_color(0xff), "reserved");
+        f.col = viz_text(f.row, f.col, HEAD_ATTR, modes[st.mode].legend) + 1;
+        for (size_t i = 0; i < modes[st.mode].count; i++)
+            legend_item(&f, VIZ_BLOCK, modes[st.mode].bands[i].fg, modes[st.mode].bands[i].what);
         legend_item(&f, VIZ_DOT, VGA_DARK_GREY, "free");
     }
     if (f.row == LEGEND_ROW) { /* the shades start on a row of their own */
@@ -447,7 +453,7 @@ static bool typing_key(const struct key_event *k)
             st.typing = false; /* Backspace on nothing: never mind */
         else
             st.digits[n - 1] = '\0';
-    } else if (k->code == KEY_CHAR) {
+    } else if (k->code == KEY_CHAR && !(k->mods & KMOD_CTRL)) {
         bool prefix = (k->ch == 'x' || k->ch == 'X') && n == 1 && st.digits[0] == '0';
         size_t digits = n >= 2 && (st.digits[1] == 'x' || st.digits[1] == 'X') ? n - 2 : n;
         if (!prefix && hex_value(k->ch) < 0)
@@ -482,7 +488,10 @@ static bool key_frames(const struct key_event *k)
     case KEY_HOME:  move_to(0); return true;
     case KEY_END:   move_to(INT64_MAX); return true;
     case KEY_CHAR:
-        break;
+        if (!(k->mods & KMOD_CTRL))
+            break;
+        say("Ctrl+%c does nothing here", k->ch);
+        return false;
     default:
         say("%s does nothing here", key_name((enum key_code)k->code));
         return false;

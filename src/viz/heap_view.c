@@ -8,9 +8,10 @@
  *   rows 4-8    the strip: the heap's pages from its start to the last one
  *               ever used, 64 cells a row, one page a cell (or N when there
  *               are more than 320); the cursor's row is lit at both ends
- *                 d0000000 █▓░░▒█████·······
+ *                 d0000000 #%..:#####,,,,,,,     (# used, : partly, . free,
+ *                                                 , never used: as shades)
  *                 d0040000 ...                                        <
- *   row 9       ▲ under the cursor's column
+ *   row 9       a triangle under the cursor's column
  *   rows 10-12  zoom: the cursor's page in 64 cells of 64 bytes each, and
  *               the offsets +0 .. +4K under them
  *   rows 13-14  the block that owns most of that page (kheap_describe)
@@ -606,7 +607,8 @@ static bool key_heap(const struct key_event *k)
     case KEY_UP:
         return move(-STRIP_COLS, "The cursor is in the strip's first row.");
     case KEY_DOWN: /* into a short last row: to its last page */
-        if (cursor / STRIP_COLS < (strip_cells - 1) / STRIP_COLS && cursor + STRIP_COLS >= strip_cells)
+        if (cursor / STRIP_COLS < (strip_cells - 1) / STRIP_COLS &&
+                cursor + STRIP_COLS >= strip_cells)
             return move((int)(strip_cells - 1 - cursor), "");
         return move(STRIP_COLS, "No row of used pages below this one.");
     case KEY_HOME:

@@ -5,14 +5,15 @@
  * it on screen, lets a person walk the regions one by one and says, for the
  * one selected, what the firmware calls it and what the kernel does with it.
  *
- *   row 1        RAM, usable below 4G, firmware entries -> regions after cleaning
+ *   row 1        RAM, usable below 4G, firmware entries -> clean regions
  *   rows 2..     up to three bars of three rows each:
- *                  0            The first MiB, a cell is 12.8 KiB            1M
- *                  ████████████████████████████████▒░░░░░░░░░░░░▒████████████
- *                                                               ▲▲▲▲▲▲▲▲▲▲▲▲  (selected)
- *                (the first MiB; where the RAM is, when the 0..4G bar would
- *                show it as a sliver; 0..4G; above 4G when the map has
- *                anything there)
+ *                  0       The first MiB, a cell is 12.8 KiB       1M
+ *                  ###################################%...........%#####
+ *                                                  ^^^^^^^^^^^^ (selected)
+ *                (# one type, % two mixed, . a hole, ^ a triangle on
+ *                screen.)  The bars: the first MiB; where the RAM is, when
+ *                the 0..4G bar would show it as a sliver; 0..4G; above 4G
+ *                when the map has anything there.
  *   next row     legend: the colour of each type
  *   next row     the table's heading, then the regions and the holes
  *                between them, one a row (Up/Down, scrolled to fit)
@@ -297,10 +298,8 @@ static void kernel_use(unsigned row, const struct entry *e)
         return;
     }
     if (e->base >= zone_end) {
-        char end[16];
-        viz_short_addr(end, sizeof(end), zone_end);
-        viz_printf(row, 1, TEXT_ATTR, "Kernel: past the last frame it tracks (%s): never "
-                   "handed out%s.", end, e->last >= FOUR_GIB ? "; above 4G out of reach" : "");
+        viz_printf(row, 1, TEXT_ATTR, "Kernel: past the frames it tracks (they end at 0x%llx): "
+                   "never handed out.", zone_end);
         return;
     }
     uint64_t first = e->base & ~(uint64_t)(FRAME_SIZE - 1);

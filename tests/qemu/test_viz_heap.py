@@ -26,9 +26,12 @@ class HeapViewTest(KernelTestCase):
 
     def open_heap(self, m):
         m.key('f4')
+        # (The keys row is flushed last: once it is there, the whole
+        # first frame is.)
         return m.wait_screen(lambda s: 'Kernel heap' in s.lines[0] and
                              s.lines[1].startswith(' Live ') and
-                             s.lines[3].startswith(' Heap pages'))
+                             s.lines[3].startswith(' Heap pages') and
+                             'Esc shell' in s.lines[24])
 
     def live_blocks(self, s):
         return int(re.match(r' Live (\d+) blocks', s.lines[1]).group(1))

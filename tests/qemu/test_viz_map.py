@@ -54,8 +54,11 @@ class MapViewTest(KernelTestCase):
 
     def open_map(self, m):
         m.key('f1')
+        # (The keys row is flushed last: once it is there, the whole
+        # first frame is.)
         return m.wait_screen(lambda s: 'Physical memory map' in s.lines[0] and
-                             s.lines[1].startswith(' RAM ') and table(s))
+                             s.lines[1].startswith(' RAM ') and table(s) and
+                             'Esc shell' in s.lines[24])
 
     def selected(self, s):
         """(row, entry) of the lit table row."""
@@ -103,13 +106,13 @@ class MapViewTest(KernelTestCase):
         # Back to the top: the first row is lit, Down lights the second and
         # the info rows and the marker under the first MiB's bar follow it.
         m.key('home')
-        s = m.wait_screen(lambda t: lit_entry(t) == want[0])
+        s = m.wait_screen(lambda t: lit_entry(t) == want[0] and '0x0-' in t.row(20))
         info0 = s.lines[20:23]
         self.assertIn('0x0-0x9fbff', s.row(20))
         self.assertIn('available', s.row(21))
         self.assertRegex(s.row(22), r'Kernel: frames \d+ free, \d+ allocated, \d+ reserved')
         m.key('down')
-        s = m.wait_screen(lambda t: lit_entry(t) == want[1])
+        s = m.wait_screen(lambda t: lit_entry(t) == want[1] and '0x9fc00-' in t.row(20))
         self.assertNotEqual(s.lines[20:23], info0)
         self.assertIn('0x9fc00-0x9ffff', s.row(20))
         self.assertIn('reserved', s.row(21))
@@ -138,7 +141,7 @@ class MapViewTest(KernelTestCase):
         bar = at[0] + 1
         self.assertEqual({s.fg(bar, c) for c in range(80)}, {LIGHT_GREEN})
         m.key('end')
-        s = m.wait_screen(lambda t: lit_entry(t) == far[0])
+        s = m.wait_screen(lambda t: lit_entry(t) == far[0] and '0x100000000-' in t.row(20))
         row, _ = self.selected(s)
         self.assertIn('above 4G', s.lines[row])
         self.assertIn('0x100000000-0x17fffffff', s.row(20))

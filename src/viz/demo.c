@@ -3,15 +3,15 @@
  *
  * Each page clears the console, says in a few plain lines what the class
  * is about to see and why it matters, then runs real shell commands (each
- * shown as typed, "kv> alloc 8"), so everything below the text is the
+ * shown as typed, "kv> alloc 410"), so everything below the text is the
  * kernel's own output.  Split mode is on meanwhile: the live mini-map of
  * physical memory above shows frames change as the commands run.
  *
  *   rows 0-3   the mini-map (split mode)
  *   row  4     Step 3 of 8: frames flip as they are allocated      yellow
  *   rows 5-8   what to watch, in plain words                        white
- *   rows 9..   kv> alloc 8                          prompt green, as typed
- *              alloc: 8 frames 0x00192000-0x00199fff, tag user     the
+ *   rows 9..   kv> alloc 410                        prompt green, as typed
+ *              alloc: 410 frames 0x00192000-0x0032bfff, tag user   the
  *              ...                                    kernel's own output
  *   last row   -- step 3/8: Enter or Space for the next step, Esc to leave --
  *
@@ -44,7 +44,12 @@
 #include "kernel/viz.h"
 
 #define STEPS 8
-#define RUN_FRAMES 8               /* `alloc 8` */
+/* `alloc N`: two cells of the mini-map's worth of frames, so that whole
+ * cells turn the user colour whatever the size of memory. */
+static unsigned run_frames(void)
+{
+    return (unsigned)(2 * viz_minimap_cell_bytes() / FRAME_SIZE);
+}
 #define MAP_ADDR "0x50000000"      /* free virtual space: nothing of the kernel's */
 #define FAULT_ADDR "0x60000000"    /* never mapped unless someone maps it */
 #define BLOCKS_MAX 3
@@ -57,7 +62,7 @@
 
 /* What the tour holds right now, so that leaving gives back exactly that. */
 struct tour {
-    paddr_t frames;                 /* first of the RUN_FRAMES frames; 0: none */
+    paddr_t frames;                 /* first of the run_frames() frames; 0: none */
     bool mapped;                    /* MAP_ADDR was mapped by the tour */
     uintptr_t blocks[BLOCKS_MAX];   /* heap blocks `kmalloc` made for the tour */
     unsigned nblocks;
@@ -97,8 +102,8 @@ static void say(uint8_t attr, const char *text)
  * `alloc` tells where its run is only by printing it, and the allocator
  * keeps no "last run" to ask: a frame's record (owner, age) cannot tell
  * this run from frames `stress` took in the same second.  So read back the
- * line just printed ("alloc: 8 frames 0x00192000-..."), then believe it
- * only if the allocator agrees that all RUN_FRAMES frames there are
+ * line just printed ("alloc: 410 frames 0x00192000-..."), then believe it
+ * only if the allocator agrees that all run_frames() frames there are
  * allocated and tagged user.
  */
 static bool frames_just_allocated(paddr_t *first)
@@ -119,7 +124,7 @@ static bool frames_just_allocated(paddr_t *first)
     uint64_t addr;
     if (arg_parse_u64(at, FRAME_SIZE, 0xffffffffu, &addr) != ARG_OK)
         return false;
-    for (unsigned i = 0; i < RUN_FRAMES; i++) {
+    for (unsigned i = 0, n = run_frames(); i < n; i++) {
         struct frame_info fi;
         pmm_query((paddr_t)addr + i * FRAME_SIZE, &fi);
         if (fi.state != FRAME_ALLOCATED || fi.tag != TAG_USER)
@@ -178,7 +183,7 @@ static void kmalloc_demo(struct tour *t, size_t size)
 
 static void free_frames(struct tour *t)
 {
-    if (t->frames && run("free 0x%08x %u", t->frames, RUN_FRAMES) == CMD_OK)
+    if (t->frames && run("free 0x%08x %u", t->frames, run_frames()) == CMD_OK)
         t->frames = 0;
 }
 
@@ -215,7 +220,7 @@ static void point_at_cells(paddr_t first)
 {
     uint64_t per = viz_minimap_cell_bytes();
     unsigned from = (unsigned)(first / per);
-    unsigned to = (unsigned)((first + RUN_FRAMES * FRAME_SIZE - 1) / per);
+    unsigned to = (unsigned)((first + (uint64_t)run_frames() * FRAME_SIZE - 1) / per);
     char cell[16], cols[16], line[VGA_COLS + 16];
     format_size(cell, sizeof(cell), per);
     if (to > from)
@@ -229,7 +234,7 @@ static void point_at_cells(paddr_t first)
 
 static void allocate_frames(struct tour *t)
 {
-    if (run("alloc %u", RUN_FRAMES) != CMD_OK)
+    if (run("alloc %u", run_frames()) != CMD_OK)
         return;
     if (!frames_just_allocated(&t->frames)) {
         say(HINT_ATTR, "demo: cannot find the run `alloc` took; free it yourself\n");
@@ -311,8 +316,8 @@ static const struct page pages[] = {
      "live: one cell stands for many frames, coloured by their tag.\n",
      "frames", NULL},
     {3, false, "frames flip as they are allocated",
-     "`alloc 8` asks for 8 frames in a row (a device doing DMA needs that).\n"
-     "The allocator finds 8 free bits side by side, sets them, tags them user.\n"
+     "`alloc` asks for frames in a row (a device doing DMA needs that): two\n"
+     "cells of the map. The allocator finds free bits side by side, sets them.\n"
      "Watch the map at the top (the line below says where). `frame` shows the\n"
      "record of one frame: its state, its tag, and who allocated it.\n",
      NULL, allocate_frames},

@@ -137,7 +137,7 @@ static bool key_faults(const struct key_event *k)
 
 const struct viz_view viz_view_faults = {
     .name = "faults",
-    .title = "Faults: caught, decoded, survived",
+    .title = "Faults, caught and decoded",
     .fkey = KEY_F5,
     .open = open_faults,
     .draw = draw_faults,

@@ -75,11 +75,17 @@ bool viz_last_fault(uint32_t *addr, uint32_t *seq)
     return true;
 }
 
-/* Row 0: the name, then every view with its key; the open one lit. */
+/* Row 0: the open view's title, then every view with its key at the
+ * right, the open one lit. */
 static void title_row(const struct viz_view *v)
 {
+    size_t len = 0;
     viz_fill(0, 0, VGA_COLS, ' ', TITLE_ATTR);
-    unsigned col = viz_text(0, 0, TITLE_ATTR, " Kernel-V ");
+    viz_printf(0, 0, TITLE_ATTR, " %s", v->title);
+    for (size_t i = 0; i < ARRAY_SIZE(all_views); i++)
+        if (all_views[i])
+            len += strlen(all_views[i]->name) + 5; /* " F1 map " */
+    unsigned col = len < VGA_COLS ? VGA_COLS - (unsigned)len : 0;
     for (size_t i = 0; i < ARRAY_SIZE(all_views); i++) {
         const struct viz_view *w = all_views[i];
         if (!w)
@@ -87,7 +93,6 @@ static void title_row(const struct viz_view *v)
         uint8_t attr = w == v ? TAB_ATTR : TITLE_ATTR;
         col = viz_printf(0, col, attr, " F%u %s ", (unsigned)(w->fkey - KEY_F1 + 1), w->name);
     }
-    viz_printf(0, VGA_COLS - 1 - (unsigned)strlen(v->title), TITLE_ATTR, "%s", v->title);
 }
 
 /* Row 24: the view's own keys, then the ones that work everywhere. */

@@ -28,19 +28,15 @@ import kvqemu  # noqa: E402
 # picture is taken).  A step is a shell line, or ('key', combo, ...).
 SHOTS = {
     'view-map': ('5G', 'q35', [('key', 'f1')], 'Physical memory map'),
-    'view-frames': ('128M', None, ['alloc 256', 'kmalloc 200K pictures', 'alloc 16 dma',
-                                   ('key', 'f2')], 'Physical frames'),
+    'view-frames': ('128M', None, ['alloc 256', ('key', 'f2')], 'Physical frames'),
     'view-frames-3g': ('3G', None, ['alloc 4096', ('key', 'f2')], 'Physical frames'),
     'view-pages': ('128M', None, ['map 0x50000000', ('key', 'f3')], 'Page tables'),
     'view-pages-walk': ('128M', None, ['map 0x50000000', ('key', 'f3'), ('key', 't'),
                                        ('type', '50000123'), ('key', 'ret')], 'physical'),
     'view-heap': ('128M', None, ['kmalloc 100 net', 'kmalloc 3000 fs', 'kmalloc 40 net',
-                                 'kmalloc 20K video', 'heap guard', ('key', 'f4')],
-                  'Kernel heap'),
-    'view-faults': ('128M', None, [('key', 'alt-1'), ('key', 'alt-2'), ('key', 'alt-7'),
-                                   ('key', 'f5')], 'fault #3'),
-    'split-mode': ('128M', None, ['viz split on', 'alloc 2048', 'kmalloc 300K demo',
-                                  'frames'], 'memory '),
+                                 ('key', 'f4')], 'Kernel heap'),
+    'view-faults': ('128M', None, ['pf 0x60000000 w', ('key', 'f5')], 'fault #1'),
+    'split-mode': ('128M', None, ['viz split on', 'alloc 2048', 'frames'], 'memory '),
     'demo-step3': ('128M', None, ['demo', ('key', 'ret'), ('key', 'ret')], 'Step 3'),
 }
 

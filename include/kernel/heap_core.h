@@ -315,6 +315,12 @@ void heap_for_each_block(struct heap *h,
 /* heap_get_stats - the counters (struct heap_stats). */
 void heap_get_stats(const struct heap *h, struct heap_stats *out);
 
+/* heap_fragmentation - of the free memory the heap holds (free slots and
+ * free backed pages), the share in percent that lies in slots of partly
+ * used slabs, which only blocks of that class can use; 0 when nothing
+ * free is held. */
+unsigned heap_fragmentation(const struct heap_stats *s);
+
 #ifdef HEAP_CORE_PRIVATE
 /*
  * ---- The layout, for white-box tests --------------------------------------

@@ -397,3 +397,11 @@ void heap_get_stats(const struct heap *h, struct heap_stats *out)
     heap_stats_now(h, out);
     out->largest_free_run = heap_pages_largest_free(h);
 }
+
+/* heap_fragmentation - see heap_core.h. */
+unsigned heap_fragmentation(const struct heap_stats *s)
+{
+    uint64_t free_held =
+        (uint64_t)s->free_slot_bytes + (uint64_t)s->free_backed_pages * HEAP_PAGE;
+    return free_held ? (unsigned)((uint64_t)s->free_slot_bytes * 100 / free_held) : 0;
+}

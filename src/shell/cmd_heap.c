@@ -153,11 +153,8 @@ static void heap_totals(void)
             (unsigned)overhead,
             c->backed_pages ? (unsigned)(overhead * 100 / (c->backed_pages * 4096)) : 0,
             c->backed_pages ? (unsigned)(overhead * 1000 / (c->backed_pages * 4096) % 10) : 0);
-    /* Fragmentation: of the free memory the heap holds, the share that lies
-     * in slots of partly used slabs, which only blocks of that class can use. */
-    size_t free_held = c->free_slot_bytes + (size_t)c->free_backed_pages * 4096;
     kprintf("  fragmentation %u%%: the share of free memory held in partly used slabs\n",
-            free_held ? (unsigned)(c->free_slot_bytes * 100 / free_held) : 0);
+            heap_fragmentation(c));
     kprintf("  since boot %llu allocations, %llu frees, %llu failed, %llu misuse reports\n",
             c->allocs, c->frees, c->failed_allocs, s.misuse_reports);
     if (s.guarded_blocks)

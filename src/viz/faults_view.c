@@ -5,6 +5,9 @@
  *   rows 3-10   the newest eight faults, newest first (the newest lit)
  *   rows 12-16  the selected fault in words: what, where, the call chain
  *   rows 17-22  the fault hotkeys; here the digit alone injects
+ *
+ * Colours: the newest fault's address white on red, the selected row
+ * inverted, a fatal fault (one that ended in a panic screen) light red.
  */
 #include "kernel/config.h"
 #include "kernel/fault.h"
@@ -68,6 +71,14 @@ static void detail(void)
 {
     const struct fault_record *r = newest(selected);
     viz_fill(DETAIL_TOP - 1, 1, VGA_COLS - 2, VIZ_HLINE, vga_attr(VGA_DARK_GREY, VGA_BLACK));
+    /* The legend of the list's colours, on the rule. */
+    unsigned col = viz_text(DETAIL_TOP - 1, 3, TEXT_ATTR, " ");
+    col = viz_text(DETAIL_TOP - 1, col, ADDR_ATTR, "00000000");
+    col = viz_text(DETAIL_TOP - 1, col, TEXT_ATTR, " the newest fault's address  ");
+    col = viz_text(DETAIL_TOP - 1, col, SELECTED_ATTR, " selected ");
+    col = viz_text(DETAIL_TOP - 1, col, TEXT_ATTR, "  ");
+    col = viz_text(DETAIL_TOP - 1, col, FATAL_ATTR, "fatal (panic screen)");
+    viz_text(DETAIL_TOP - 1, col, TEXT_ATTR, " ");
     if (!r) {
         viz_text(DETAIL_TOP, 2, TEXT_ATTR, "No faults yet. Press a digit below to make one,");
         viz_text(DETAIL_TOP + 1, 2, TEXT_ATTR, "or type `pf 0` at the prompt (read address 0).");
@@ -86,7 +97,7 @@ static void detail(void)
                    r->vector, r->error_code, r->command[0] ? r->command : "-");
     symbols_format(r->eip, sym, sizeof(sym));
     viz_printf(DETAIL_TOP + 2, 2, TEXT_ATTR, "instruction (EIP) 0x%08x %s", r->eip, sym);
-    unsigned col = viz_text(DETAIL_TOP + 3, 2, TEXT_ATTR, "called from:");
+    col = viz_text(DETAIL_TOP + 3, 2, TEXT_ATTR, "called from:");
     for (unsigned k = 1; k < r->depth && k < 4; k++) {
         symbols_format_return(r->trace[k], sym, sizeof(sym));
         col = viz_printf(DETAIL_TOP + 3 + (k == 3), k == 3 ? 14 : col, TEXT_ATTR, " %s", sym);

@@ -303,7 +303,6 @@ static void totals(const struct kheap_stats *s)
     char live[16], over[16], taken[16];
     size_t held = c->backed_pages * HEAP_PAGE;
     size_t overhead = held > c->live_bytes ? held - c->live_bytes : 0;
-    size_t free_held = c->free_slot_bytes + c->free_backed_pages * HEAP_PAGE;
     format_size(live, sizeof(live), c->live_bytes);
     format_size(over, sizeof(over), overhead);
     format_size(taken, sizeof(taken), c->slot_bytes);
@@ -312,7 +311,7 @@ static void totals(const struct kheap_stats *s)
                (unsigned)c->backed_pages, (unsigned)c->map_pages);
     viz_printf(2, 1, TEXT_ATTR, "Overhead %s (%u%%) | fragmentation %u%% | %u slabs, "
                "%u runs | debug %s", over, held ? (unsigned)(overhead * 100 / held) : 0,
-               free_held ? (unsigned)(c->free_slot_bytes * 100 / free_held) : 0,
+               heap_fragmentation(c),
                (unsigned)c->slabs, (unsigned)c->runs, kheap_core()->config.debug ? "on" : "off");
 }
 
@@ -434,8 +433,9 @@ static void draw_zoom(struct zoom_result *z)
     block_done(z);
     if (kind_of(&b) == PAGE_SLAB)
         viz_printf(ZOOM_ROW - 1, 1, HEAD_ATTR, "Page 0x%08x, 64 B a cell: slab of tag %s, "
-                   "%u live blocks, %u free slots", (unsigned)at, b.tag ? b.tag : "?",
-                   z->live_blocks, z->free_slots);
+                   "%u live block%s, %u free slot%s", (unsigned)at, b.tag ? b.tag : "?",
+                   z->live_blocks, z->live_blocks == 1 ? "" : "s", z->free_slots,
+                   z->free_slots == 1 ? "" : "s");
     else
         viz_printf(ZOOM_ROW - 1, 1, HEAD_ATTR, "Page 0x%08x, 64 B a cell: %s%s%s", (unsigned)at,
                    b.what, b.live ? ", tag " : "", b.live ? b.tag : "");

@@ -7,7 +7,8 @@
  *   rows 17-22  the fault hotkeys; here the digit alone injects
  *
  * Colours: the newest fault's address white on red, the selected row
- * inverted, a fatal fault (one that ended in a panic screen) light red.
+ * inverted.  (A fatal fault would be light red, but it ends in the panic
+ * screen, so it is seen here only if the log is ever kept across one.)
  */
 #include "kernel/config.h"
 #include "kernel/fault.h"
@@ -75,9 +76,7 @@ static void detail(void)
     unsigned col = viz_text(DETAIL_TOP - 1, 3, TEXT_ATTR, " ");
     col = viz_text(DETAIL_TOP - 1, col, ADDR_ATTR, "00000000");
     col = viz_text(DETAIL_TOP - 1, col, TEXT_ATTR, " the newest fault's address  ");
-    col = viz_text(DETAIL_TOP - 1, col, SELECTED_ATTR, " selected ");
-    col = viz_text(DETAIL_TOP - 1, col, TEXT_ATTR, "  ");
-    col = viz_text(DETAIL_TOP - 1, col, FATAL_ATTR, "fatal (panic screen)");
+    col = viz_text(DETAIL_TOP - 1, col, SELECTED_ATTR, " selected: below ");
     viz_text(DETAIL_TOP - 1, col, TEXT_ATTR, " ");
     if (!r) {
         viz_text(DETAIL_TOP, 2, TEXT_ATTR, "No faults yet. Press a digit below to make one,");

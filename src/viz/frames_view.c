@@ -28,6 +28,7 @@
 #include "kernel/symbols.h"
 #include "kernel/vga.h"
 #include "kernel/viz.h"
+#include "addr_input.h"
 
 #define HEADER_ROW 1
 #define GRID_TOP 2
@@ -41,7 +42,6 @@
 #define INFO_ROW 20       /* and the row below */
 #define PROMPT_ROW 22
 #define SAMPLES 8         /* frame records read per cell */
-#define GOTO_DIGITS 8     /* a 32-bit physical address */
 
 #define TEXT_ATTR vga_attr(VGA_LIGHT_GREY, VGA_BLACK)
 #define HEAD_ATTR vga_attr(VGA_WHITE, VGA_BLACK)
@@ -94,8 +94,7 @@ static struct {
     uint32_t cursor;   /* the frame under the cursor */
     uint32_t top;      /* the first grid row on screen */
     enum mode mode;
-    bool typing;       /* after `g`: hex digits are being typed */
-    char digits[GOTO_DIGITS + 3]; /* "0x" and 8 digits */
+    struct viz_addr_input go_to; /* after `g`: the address being typed */
     char message[VGA_COLS];
 } st;
 
@@ -162,7 +161,7 @@ static void open_frames(void)
     }
     if (st.cursor >= zone_frames())
         st.cursor = zone_frames() - 1;
-    st.typing = false;
+    st.go_to.active = false;
     st.message[0] = '\0';
     follow_cursor(false);
 }
@@ -358,14 +357,14 @@ static void cell_details(uint32_t cell)
 static void prompt_row(void)
 {
     unsigned col = 1;
-    if (st.typing) {
-        col = viz_printf(PROMPT_ROW, col, PROMPT_ATTR, "go to address: %s", st.digits);
+    if (st.go_to.active) {
+        col = viz_printf(PROMPT_ROW, col, PROMPT_ATTR, "go to address: %s", st.go_to.text);
         viz_put(PROMPT_ROW, col, '_', vga_attr(VGA_BLACK, VGA_YELLOW));
         col += 3;
     }
     if (st.message[0])
         viz_text(PROMPT_ROW, col, ERROR_ATTR, st.message);
-    else if (st.typing)
+    else if (st.go_to.active)
         viz_text(PROMPT_ROW, col, HINT_ATTR, "hex digits, Enter to go, Backspace to edit");
     else
         viz_text(PROMPT_ROW, col, HINT_ATTR,
@@ -411,72 +410,40 @@ static void zoom(int step)
     follow_cursor(true);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* Enter after `g`: move the cursor to the frame holding the address. */
 static void go(void)
 {
-    st.typing = false;
-    const char *p = st.digits;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-        p += 2;
-    if (!*p) {
-        say("go to: no address typed");
+    uint32_t addr;
+    if (!viz_addr_parse(st.go_to.text, &addr)) { /* only "": addr_input refuses the rest */
+        say("no address typed: g, then hex digits, then Enter");
         return;
     }
-    uint64_t addr = 0;
-    for (; *p; p++)
-        addr = addr << 4 | (uint64_t)hex_value(*p);
     uint64_t end = (uint64_t)zone_frames() * FRAME_SIZE;
     if (addr >= end) {
-        say("0x%llx is past the end of memory: frames end at 0x%08llx", addr, end);
+        say("0x%x is past the end of memory: frames end at 0x%08llx", addr, end);
         return;
     }
-    st.cursor = (uint32_t)(addr / FRAME_SIZE);
+    st.cursor = addr / FRAME_SIZE;
     follow_cursor(true);
 }
 
-static bool typing_key(const struct key_event *k)
+/* A key while the address is typed: every key is the input's. */
+static bool go_to_key(const struct key_event *k)
 {
-    size_t n = strlen(st.digits);
-    if (k->code == KEY_ENTER) {
+    const char *why;
+    enum viz_addr_result r = viz_addr_input_key(&st.go_to, k, &why);
+    if (why)
+        say("%s", why);
+    if (r == VIZ_ADDR_ENTER)
         go();
-    } else if (k->code == KEY_BACKSPACE) {
-        if (n == 0)
-            st.typing = false; /* Backspace on nothing: never mind */
-        else
-            st.digits[n - 1] = '\0';
-    } else if (k->code == KEY_CHAR && !(k->mods & KMOD_CTRL)) {
-        bool prefix = (k->ch == 'x' || k->ch == 'X') && n == 1 && st.digits[0] == '0';
-        size_t digits = n >= 2 && (st.digits[1] == 'x' || st.digits[1] == 'X') ? n - 2 : n;
-        if (!prefix && hex_value(k->ch) < 0)
-            say("'%c' is not a hex digit (0-9, a-f)", k->ch);
-        else if (!prefix && digits >= GOTO_DIGITS)
-            say("too large: an address has at most %u hex digits", GOTO_DIGITS);
-        else {
-            st.digits[n] = k->ch;
-            st.digits[n + 1] = '\0';
-        }
-    } else {
-        st.typing = false;
-        say("go to: cancelled");
-        return false;
-    }
-    return true;
+    return r != VIZ_ADDR_REFUSED;
 }
 
 static bool key_frames(const struct key_event *k)
 {
     st.message[0] = '\0'; /* a message answers the key before this one */
-    if (st.typing && typing_key(k))
-        return true;
+    if (st.go_to.active)
+        return go_to_key(k);
     int64_t cell = cursor_cell();
     switch (k->code) {
     case KEY_LEFT:  move_to(cell - 1); return true;
@@ -504,8 +471,7 @@ static bool key_frames(const struct key_event *k)
     case 'h': st.mode = MODE_HEAT; return true;
     case 'a': st.mode = MODE_AGE; return true;
     case 'g':
-        st.typing = true;
-        st.digits[0] = '\0';
+        viz_addr_input_start(&st.go_to);
         return true;
     default:
         say("'%c' does nothing here", k->ch);

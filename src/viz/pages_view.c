@@ -35,6 +35,7 @@
 #include "kernel/paging.h"
 #include "kernel/vga.h"
 #include "kernel/viz.h"
+#include "addr_input.h"
 #include "pages_view.h"
 
 #define GRID_TOP 2
@@ -54,8 +55,6 @@
 #define INPUT_ATTR vga_attr(VGA_WHITE, VGA_BLUE)
 #define LIT_BG VGA_LIGHT_RED
 
-#define TYPED_MAX 10 /* "0x" and 8 digits */
-
 enum pages_mode { MODE_DIRECTORY, MODE_TABLE };
 
 static struct {
@@ -63,9 +62,7 @@ static struct {
     uint32_t dir_cursor;  /* directory entry under the cursor */
     uint32_t table;       /* table mode: the directory entry of the table */
     uint32_t pte_cursor;  /* table mode: the entry under the cursor */
-    bool typing;          /* after `t`: an address is being typed */
-    char typed[TYPED_MAX + 1];
-    unsigned typed_len;
+    struct viz_addr_input typed; /* after `t`: the address being typed */
     bool walk_lit;        /* walk_va's entries are lit in the grids */
     bool walk_shown;      /* the lower rows show the walk (until a move) */
     vaddr_t walk_va;
@@ -200,10 +197,10 @@ static vaddr_t cursor_address(void)
 static void draw_message_row(void)
 {
     unsigned row = PAGES_MESSAGE_ROW;
-    if (st.typing) {
+    if (st.typed.active) {
         uint32_t fault, seq;
         unsigned col = viz_text(row, 1, NOTE_ATTR, "translate: ");
-        col = viz_printf(row, col, INPUT_ATTR, "%s_", st.typed);
+        col = viz_printf(row, col, INPUT_ATTR, "%s_", st.typed.text);
         if (st.message[0]) /* a refused key says why, in place of the hint */
             viz_text(row, col + 1, ERROR_ATTR, st.message);
         else if (viz_last_fault(&fault, &seq))
@@ -260,21 +257,19 @@ static void open_table(uint32_t index, uint32_t at)
         say(false, "the directory read as a table: PTE[i] here is PDE[i], table i's frame");
 }
 
-/* Walk the address typed (or the default) and show it. */
+/* Walk the address typed (or, for empty text, the default) and show it. */
 static void finish_typing(void)
 {
     vaddr_t va;
     uint32_t fault, seq;
-    st.typing = false;
-    if (st.typed_len == 0) {
+    if (st.typed.text[0] == '\0') {
         bool had_fault = viz_last_fault(&fault, &seq);
         va = had_fault ? fault : cursor_address();
         st.walk_from = had_fault ? "the last fault's address" : "the cursor's address";
-    } else if (viz_pages_parse_addr(st.typed, &va)) {
+    } else if (viz_addr_parse(st.typed.text, &va)) {
         st.walk_from = "the address typed";
-    } else {
-        say(true, "'%s' is not a virtual address: up to 8 hex digits, e.g. 50000000",
-            st.typed);
+    } else { /* addr_input lets no such text through; said in case */
+        say(true, "'%s' is not an address: t, then 1 to 8 hex digits", st.typed.text);
         return;
     }
     st.walk_va = va;
@@ -290,27 +285,16 @@ static void finish_typing(void)
             st.dir_cursor);
 }
 
+/* A key while the address is typed: every key is the input's. */
 static bool typing_key(const struct key_event *k)
 {
-    if (k->code == KEY_ENTER) {
+    const char *why;
+    enum viz_addr_result r = viz_addr_input_key(&st.typed, k, &why);
+    if (why)
+        say(r == VIZ_ADDR_REFUSED, "%s", why);
+    if (r == VIZ_ADDR_ENTER)
         finish_typing();
-    } else if (k->code == KEY_BACKSPACE) {
-        if (st.typed_len == 0)
-            st.typing = false; /* backspace past the start: give up */
-        else
-            st.typed[--st.typed_len] = '\0';
-    } else if (k->code == KEY_CHAR && !(k->mods & (KMOD_CTRL | KMOD_ALT))) {
-        if (st.typed_len < TYPED_MAX) {
-            st.typed[st.typed_len++] = k->ch;
-            st.typed[st.typed_len] = '\0';
-        } else {
-            say(true, "an address has at most 8 hex digits");
-        }
-    } else {
-        say(true, "typing an address: hex digits, Enter walks, Bksp edits");
-        return false;
-    }
-    return true;
+    return r != VIZ_ADDR_REFUSED;
 }
 
 /* Arrows, PgUp/PgDn (a quarter of the grid), Home/End: false when k is
@@ -359,7 +343,7 @@ static void enter(void)
 static bool key_pages(const struct key_event *k)
 {
     st.message[0] = '\0';
-    if (st.typing)
+    if (st.typed.active)
         return typing_key(k);
     if (move(k, st.mode == MODE_TABLE ? &st.pte_cursor : &st.dir_cursor)) {
         st.walk_shown = false;
@@ -372,9 +356,7 @@ static bool key_pages(const struct key_event *k)
         st.walk_shown = false;
         back();
     } else if (plain && k->ch == 't') {
-        st.typing = true;
-        st.typed_len = 0;
-        st.typed[0] = '\0';
+        viz_addr_input_start(&st.typed);
     } else {
         char what[16];
         if (k->code == KEY_CHAR)

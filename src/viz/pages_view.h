@@ -53,8 +53,4 @@ void viz_pages_pte_info(unsigned top, uint32_t dir_index, uint32_t index);
  * reaches a page table (the table mode can show it). */
 bool viz_pages_walk(unsigned top, vaddr_t va);
 
-/* viz_pages_parse_addr - a typed virtual address: 1 to 8 hex digits, an
- * optional 0x before them.  false (and *va untouched) for anything else. */
-bool viz_pages_parse_addr(const char *text, vaddr_t *va);
-
 #endif

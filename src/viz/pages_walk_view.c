@@ -226,32 +226,3 @@ bool viz_pages_walk(unsigned top, vaddr_t va)
                    pte_frame(w.pte), va & 0xfffu, w.phys);
     return true;
 }
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-bool viz_pages_parse_addr(const char *text, vaddr_t *va)
-{
-    if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
-        text += 2;
-    size_t n = strlen(text);
-    if (n == 0 || n > 8)
-        return false;
-    vaddr_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        int d = hex_digit(text[i]);
-        if (d < 0)
-            return false;
-        v = v << 4 | (vaddr_t)d;
-    }
-    *va = v;
-    return true;
-}

@@ -291,8 +291,8 @@ class VizFramesTest(KernelTestCase):
 
     def test_bad_input(self):
         """`g` with letters that are not hex, an empty address, an address
-        past the end, too many digits: each gets a message on the prompt
-        row, the cursor stays, and the view keeps working."""
+        past the end, too many digits, a bare 0x: each gets a message on the
+        prompt row, the cursor stays, and the view keeps working."""
         m = self.boot()
         frames = self.zone_frames(m)
         self.open_view(m)
@@ -300,7 +300,7 @@ class VizFramesTest(KernelTestCase):
         info = s.row(INFO)
         m.key('g')
         m.type('zzz')
-        s = m.wait_screen(lambda s: "'z' is not a hex digit" in s.row(PROMPT))
+        s = m.wait_screen(lambda s: "'z' is not a hex digit: type 0-9 or a-f" in s.row(PROMPT))
         self.assertIn('go to address:', s.row(PROMPT))
         at = s.find("'z' is not", PROMPT)
         self.assertEqual(s.fg(*at), LIGHT_RED, s.describe_attrs())
@@ -316,7 +316,7 @@ class VizFramesTest(KernelTestCase):
 
         m.key('g')
         m.type('123456789')
-        s = m.wait_screen(lambda s: 'too large' in s.row(PROMPT))
+        s = m.wait_screen(lambda s: 'an address has at most 8 hex digits' in s.row(PROMPT))
         self.assertIn('go to address: 12345678', s.row(PROMPT))
         m.key('backspace', 'backspace', 'backspace', 'backspace')
         s = m.wait_screen(lambda s: re.search(r'go to address: 1234(?!5)', s.row(PROMPT)))
@@ -326,6 +326,17 @@ class VizFramesTest(KernelTestCase):
 
         s = self.press(m, 'x', PROMPT)
         self.assertIn("'x' does nothing here", s.row(PROMPT))
+        # A bare 0x is not an address: Enter says so, the typing goes on.
+        m.key('g')
+        m.type('0x')
+        m.key('ret')
+        m.wait_screen(lambda s: 'go to address: 0x' in s.row(PROMPT)
+                      and 'type hex digits after 0x' in s.row(PROMPT))
+        # A key that is not text ends the typing, and does nothing else.
+        m.key('right')
+        s = m.wait_screen(lambda s: 'address cancelled by Right' in s.row(PROMPT)
+                          and 'go to address' not in s.row(PROMPT))
+        self.assertTrue(s.row(INFO).startswith(' frame 0x00001000:'), s)
         # Still working: the cursor moves and the message goes.
         m.key('right')
         m.wait_screen(lambda s: 'frame 0x00002000:' in s.row(INFO)

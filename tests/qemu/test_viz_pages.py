@@ -195,16 +195,27 @@ class PagesViewTest(KernelTestCase):
         # A key that means nothing here, an address that is not one.
         m.key('z')
         m.wait_screen(r"'z' does nothing here")
+        # A key that is not a hex digit is refused as it is typed, in red.
         m.key('t')
         m.type('5000xyz')
-        m.key('ret')
-        s = m.wait_screen(r"'5000xyz' is not a virtual address")
-        self.assertEqual(s.fg(MESSAGE_ROW, 1), LIGHT_RED)
-        # Typing stops at 10 characters (0x and 8 digits); Backspace edits.
+        s = m.wait_screen(r"translate: 5000_ +'z' is not a hex digit: type 0-9 or a-f")
+        self.assertEqual(s.fg(*s.find("'z' is not")), LIGHT_RED)
+        # A key that is not text ends the typing, and does nothing else.
+        m.key('down')
+        s = m.wait_screen(lambda s: s.row(MESSAGE_ROW) == ' address cancelled by Down')
+        self.assertTrue(s.row(INFO_ROW).startswith(' PDE[0] '), s)
+        # A bare 0x is not an address: Enter says so, the typing goes on.
         m.key('t')
-        m.type('1234567890a')
-        s = m.wait_screen(r'translate: 1234567890_ +an address has at most 8 hex digits')
-        m.key('backspace', 'backspace', 'ret')
+        m.type('0x')
+        m.key('ret')
+        m.wait_screen(r'translate: 0x_ +type hex digits after 0x, or Backspace')
+        # At most 8 digits after the 0x; Backspace edits.
+        m.type('12345678ab')
+        s = m.wait_screen(r'translate: 0x12345678_ +an address has at most 8 hex digits')
+        m.key('backspace', 'backspace')
+        m.type('78')
+        m.wait_screen(r'translate: 0x12345678_ ')
+        m.key('ret')
         s = m.wait_screen(r'virtual 0x12345678 = directory index 72 \| table index 837 \| '
                           r'offset 0x678')
         self.assertIn('walk of the address typed', s.row(MESSAGE_ROW))

@@ -29,6 +29,7 @@
 #include "kernel/vga.h"
 #include "kernel/viz.h"
 #include "addr_input.h"
+#include "frames_view.h"
 
 #define HEADER_ROW 1
 #define GRID_TOP 2
@@ -53,47 +54,13 @@
 #define CURSOR_BG VGA_BLUE
 #define CURSOR_SQUARE 0xfe /* CP437 small square */
 
-/* The colours of the heat and age modes: a value takes the colour of the
- * first band whose bound it does not pass.  The legend reads the same
- * table, so it cannot disagree with the grid. */
-struct band {
-    uint16_t upto;
-    uint8_t fg;
-    const char *what;
-};
-static const struct band heat_bands[] = { /* the highest refcount seen */
-    {0, VGA_DARK_GREY, "reserved"}, /* no allocated frame among the samples */
-    {1, VGA_LIGHT_BLUE, "1"},
-    {2, VGA_LIGHT_GREEN, "2"},
-    {4, VGA_YELLOW, "3-4"},
-    {PMM_REF_MAX, VGA_LIGHT_RED, "5+"},
-};
-static const struct band age_bands[] = { /* seconds since the youngest was allocated */
-    {1, VGA_WHITE, "<2 s"},
-    {9, VGA_YELLOW, "<10 s"},
-    {59, VGA_BROWN, "<60 s"},
-    {0xfe, VGA_LIGHT_BLUE, "older"},
-    {0xff, VGA_DARK_GREY, "reserved"}, /* 0xff: no allocated frame seen */
-};
-
-enum mode { MODE_TAG, MODE_HEAT, MODE_AGE, MODE_COUNT };
-static const struct {
-    const char *name, *legend;
-    const struct band *bands;
-    size_t count;
-} modes[MODE_COUNT] = {
-    [MODE_TAG] = {"tag", NULL, NULL, 0},
-    [MODE_HEAT] = {"heat", "refcount heat:", heat_bands, ARRAY_SIZE(heat_bands)},
-    [MODE_AGE] = {"age", "allocation age:", age_bands, ARRAY_SIZE(age_bands)},
-};
-
 /* Kept between visits, so F2 comes back to the same place. */
 static struct {
     bool placed;       /* set up once the zone is known */
     unsigned shift;    /* a cell = 1 << shift frames */
     uint32_t cursor;   /* the frame under the cursor */
     uint32_t top;      /* the first grid row on screen */
-    enum mode mode;
+    enum frames_mode mode;
     struct viz_addr_input go_to; /* after `g`: the address being typed */
     char message[VGA_COLS];
 } st;
@@ -166,30 +133,6 @@ static void open_frames(void)
     follow_cursor(false);
 }
 
-/* ---- Colours --------------------------------------------------------------- */
-
-static uint8_t band_color(unsigned value)
-{
-    const struct band *b = modes[st.mode].bands;
-    size_t i = 0;
-    while (i + 1 < modes[st.mode].count && value > b[i].upto)
-        i++;
-    return b[i].fg;
-}
-
-/* A cell: the shade says how full it is in every mode; the colour is the
- * dominant tag, the highest refcount or the youngest age. */
-static void cell_look(const struct frame_summary *s, uint8_t *ch, uint8_t *attr)
-{
-    viz_summary_cell(s, ch, attr);
-    if (st.mode == MODE_TAG || s->frames == 0)
-        return;
-    uint8_t fg = VGA_DARK_GREY; /* all free: dim */
-    if (s->allocated + s->reserved > 0)
-        fg = band_color(st.mode == MODE_HEAT ? s->max_refs : s->youngest);
-    *attr = vga_attr(fg, VGA_BLACK);
-}
-
 /* The cursor: the cell on a blue background, in its own colour.  A full
  * block would hide the background, so it becomes a square inside it. */
 static void with_cursor(uint8_t *ch, uint8_t *attr)
@@ -220,7 +163,7 @@ static void header(void)
                    (uint64_t)zone_frames() * FRAME_SIZE);
     }
     char mode[16];
-    int len = ksnprintf(mode, sizeof(mode), "mode: %s", modes[st.mode].name);
+    int len = ksnprintf(mode, sizeof(mode), "mode: %s", frames_mode_name(st.mode));
     viz_text(HEADER_ROW, VGA_COLS - 1 - (unsigned)len, HEAD_ATTR, mode);
 }
 
@@ -247,55 +190,13 @@ static void grid(void)
                 struct frame_summary s;
                 pmm_summarize((paddr_t)(cell << st.shift) * FRAME_SIZE,
                               (uint64_t)FRAME_SIZE << st.shift, SAMPLES, &s);
-                cell_look(&s, &ch, &attr);
+                frames_cell_look(st.mode, &s, &ch, &attr);
             }
             if (cell == cursor)
                 with_cursor(&ch, &attr);
             viz_put(GRID_TOP + r, cell_column(c), ch, attr);
         }
     }
-}
-
-/* The legend flows over two rows: a sample cell, then what it means. */
-struct flow {
-    unsigned row, col;
-};
-
-static void legend_item(struct flow *f, uint8_t ch, uint8_t fg, const char *what)
-{
-    unsigned width = 2 + (unsigned)strlen(what);
-    if (f->col + width > VGA_COLS - 1) {
-        f->row++;
-        f->col = 1;
-    }
-    if (f->row > LEGEND_ROW + 1)
-        return; /* never spill into the info rows */
-    viz_put(f->row, f->col, ch, vga_attr(fg, VGA_BLACK));
-    f->col = viz_text(f->row, f->col + 2, TEXT_ATTR, what) + 2;
-}
-
-static void legend(void)
-{
-    struct flow f = {LEGEND_ROW, 1};
-    if (st.mode == MODE_TAG) {
-        for (unsigned t = TAG_FREE + 1; t < TAG_COUNT; t++)
-            legend_item(&f, VIZ_BLOCK, viz_tag_color(t), pmm_tag_name(t));
-        legend_item(&f, VIZ_DOT, VGA_GREEN, "free");
-    } else {
-        f.col = viz_text(f.row, f.col, HEAD_ATTR, modes[st.mode].legend) + 1;
-        for (size_t i = 0; i < modes[st.mode].count; i++)
-            legend_item(&f, VIZ_BLOCK, modes[st.mode].bands[i].fg, modes[st.mode].bands[i].what);
-        legend_item(&f, VIZ_DOT, VGA_DARK_GREY, "free");
-    }
-    if (f.row == LEGEND_ROW) { /* the shades start on a row of their own */
-        f.row++;
-        f.col = 1;
-    }
-    f.col = viz_text(f.row, f.col, HEAD_ATTR, "used:") + 1;
-    legend_item(&f, VIZ_BLOCK, VGA_LIGHT_GREY, "7/8+");
-    legend_item(&f, VIZ_SHADE_DARK, VGA_LIGHT_GREY, "1/2+");
-    legend_item(&f, VIZ_SHADE_MEDIUM, VGA_LIGHT_GREY, "1/8+");
-    legend_item(&f, VIZ_SHADE_LIGHT, VGA_LIGHT_GREY, "less");
 }
 
 static const char *state_name(enum frame_state s)
@@ -377,7 +278,7 @@ static void draw_frames(void)
         open_frames();
     header();
     grid();
-    legend();
+    frames_legend(st.mode, LEGEND_ROW);
     if (st.shift == 0)
         frame_details(st.cursor);
     else
@@ -466,10 +367,10 @@ static bool key_frames(const struct key_event *k)
     switch (k->ch) {
     case '+': case '=': zoom(-1); return true;
     case '-': case '_': zoom(+1); return true;
-    case 'm': st.mode = (st.mode + 1) % MODE_COUNT; return true;
-    case 't': st.mode = MODE_TAG; return true;
-    case 'h': st.mode = MODE_HEAT; return true;
-    case 'a': st.mode = MODE_AGE; return true;
+    case 'm': st.mode = (st.mode + 1) % FRAMES_MODES; return true;
+    case 't': st.mode = FRAMES_TAG; return true;
+    case 'h': st.mode = FRAMES_HEAT; return true;
+    case 'a': st.mode = FRAMES_AGE; return true;
     case 'g':
         viz_addr_input_start(&st.go_to);
         return true;

@@ -144,14 +144,18 @@ class VizTest(KernelTestCase):
         """`viz` lists the views; `viz faults` opens one; `viz bench` times
         the redraws; bad arguments are refused."""
         m = self.boot()
-        self.assertRegex(m.run_command('viz'), r'(?m)^  F5 faults +Faults')
+        out = m.run_command('viz')
+        for key, view in enumerate(('map', 'frames', 'pages', 'heap', 'faults'), 1):
+            self.assertRegex(out, r'(?m)^  F%d %s ' % (key, view))
         m.type('viz faults')
         m.key('ret')
         m.wait_screen(lambda s: 'F5 faults' in s.row(0))
         m.key('esc')
         m.wait_screen(lambda s: s.at_prompt())
         out = m.run_command('viz bench')
-        self.assertRegex(out, r'(?m)^  faults +\d+ us +\d+ us +\d+$')
+        for view in ('map', 'frames', 'pages', 'heap', 'faults'):
+            # Nothing changes between two live redraws here: 0 cells written.
+            self.assertRegex(out, r'(?m)^  %s +\d+ us +\d+ us +0$' % view)
         for line, error in [('viz nosuch', "no view 'nosuch'"),
                             ('viz split maybe', "split takes on or off, not 'maybe'"),
                             ('viz faults extra', "'viz faults' takes no more arguments"),

@@ -122,23 +122,6 @@ enum heap_view_page_kind viz_heap_page_kind(const struct heap_block_info *b)
 
 /* ---- the strip ----------------------------------------------------------- */
 
-/* Pages below the first never-used one have all been used, pages past it
- * never: a binary search finds it in 16 look-ups. */
-static unsigned find_top(void)
-{
-    unsigned lo = 0, hi = (unsigned)(kheap_core()->size / HEAP_PAGE);
-    struct heap_block_info b;
-    while (lo < hi) {
-        unsigned mid = lo + (hi - lo) / 2;
-        viz_heap_describe(viz_heap_page_addr(mid), &b);
-        if (strcmp(b.what, "never used") == 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}
-
 /* One page as a strip cell; *weight says how busy it is (the busiest page
  * looked at speaks for a cell of several). */
 static struct strip_cell look_at_page(unsigned page, unsigned *weight)
@@ -194,7 +177,7 @@ static struct strip_cell look_at_page(unsigned page, unsigned *weight)
 
 static void build_strip(void)
 {
-    top_page = find_top();
+    top_page = heap_top_page(kheap_core()); /* pages past it: never used */
     pages_per_cell = (top_page + STRIP_CELLS - 1) / STRIP_CELLS;
     if (pages_per_cell == 0)
         pages_per_cell = 1;

@@ -315,6 +315,13 @@ void heap_for_each_block(struct heap *h,
 /* heap_get_stats - the counters (struct heap_stats). */
 void heap_get_stats(const struct heap *h, struct heap_stats *out);
 
+/* heap_top_page - the heap's high-water mark, in pages from base: the
+ * page map (all of it, backed or not) and every page used since lie
+ * below it; no page at or past it was ever used (heap_describe calls
+ * those "never used").  It never falls, and lies between the map's page
+ * count and size / HEAP_PAGE. */
+uint32_t heap_top_page(const struct heap *h);
+
 /* heap_fragmentation - of the free memory the heap holds (free slots and
  * free backed pages), the share in percent that lies in slots of partly
  * used slabs, which only blocks of that class can use; 0 when nothing

@@ -398,6 +398,12 @@ void heap_get_stats(const struct heap *h, struct heap_stats *out)
     out->largest_free_run = heap_pages_largest_free(h);
 }
 
+/* heap_top_page - see heap_core.h. */
+uint32_t heap_top_page(const struct heap *h)
+{
+    return h->top;
+}
+
 /* heap_fragmentation - see heap_core.h. */
 unsigned heap_fragmentation(const struct heap_stats *s)
 {

@@ -1,7 +1,8 @@
 /*
  * test_heap.c - the heap's allocator core (heap_core.h): its size classes,
- * heap_init, every class boundary, size 0, alignment, realloc and tags,
- * each on a fresh heap (heap_fixture.h), with the debug checks off and on.
+ * heap_init, every class boundary, size 0, alignment, realloc, tags and
+ * the high-water mark (heap_top_page), each on a fresh heap
+ * (heap_fixture.h), with the debug checks off and on.
  *
  * Misuse, heap_describe and the debug checks are test_heap_misuse.c;
  * running out of pages and random workloads, test_heap_workload.c.
@@ -358,12 +359,48 @@ static void test_tags_mode(bool debug)
     check_empty();
 }
 
+/* ---- the high-water mark --------------------------------------------------- */
+
+/* heap_top_page's contract: heap_describe says "never used" for exactly
+ * the pages at or past it. */
+static void check_never_used_from(uint32_t top)
+{
+    unsigned wrong = 0;
+    for (uint32_t p = 0; p < H.size / HEAP_PAGE; p++) {
+        struct heap_block_info bi;
+        heap_describe(&H, H.base + (uintptr_t)p * HEAP_PAGE, &bi);
+        wrong += (strcmp(bi.what, "never used") == 0) != (p >= top);
+    }
+    CHECK_EQ_U64(wrong, 0);
+}
+
+static void test_top_mode(bool debug)
+{
+    setup(debug);
+    uint32_t top = heap_top_page(&H);
+    CHECK_EQ_U64(top, H.map_pages_total); /* the page map alone */
+    check_never_used_from(top);
+    void *small = heap_alloc(&H, 100, "t", 0, &R);
+    CHECK(heap_top_page(&H) > top); /* its slab */
+    top = heap_top_page(&H);
+    check_never_used_from(top);
+    void *run = heap_alloc(&H, 5 * HEAP_PAGE, NULL, 0, &R);
+    CHECK(heap_top_page(&H) >= top + 5);
+    top = heap_top_page(&H);
+    check_never_used_from(top);
+    CHECK(heap_free(&H, run, &R));
+    CHECK(heap_free(&H, small, &R));
+    CHECK_EQ_U64(heap_top_page(&H), top); /* it never falls */
+    check_never_used_from(top);
+    check_empty();
+}
 
 #define test_sizes(d) RUN_MODE(test_sizes, d)
 #define test_zero(d) RUN_MODE(test_zero, d)
 #define test_aligned(d) RUN_MODE(test_aligned, d)
 #define test_realloc(d) RUN_MODE(test_realloc, d)
 #define test_tags(d) RUN_MODE(test_tags, d)
+#define test_top(d) RUN_MODE(test_top, d)
 
 int main(int argc, char **argv)
 {
@@ -381,6 +418,7 @@ int main(int argc, char **argv)
         test_aligned(debug);
         test_realloc(debug);
         test_tags(debug);
+        test_top(debug);
     }
     return fixture_close("heap");
 }

@@ -72,11 +72,14 @@ class VizFramesTest(KernelTestCase):
                              and s.row(HEADER).startswith(' a cell = ')
                              and 'g go to' in s.row(24))
 
-    def press(self, m, key, row, contains=''):
-        """Presses a key; waits until `row` is redrawn (showing `contains`)."""
+    def press(self, m, key, row, *contains):
+        """Presses a key; waits until `row` is redrawn, showing every text in
+        `contains` (the last one the test reads: the screen is written cell
+        by cell, and a read can catch a row half done)."""
         before = m.screen().row(row)
         m.key(key)
-        return m.wait_screen(lambda s: s.row(row) != before and contains in s.row(row))
+        return m.wait_screen(lambda s: s.row(row) != before
+                             and all(c in s.row(row) for c in contains))
 
     def zoom_to_one_frame(self, m):
         for _ in range(12):
@@ -207,13 +210,13 @@ class VizFramesTest(KernelTestCase):
         pos = self.assert_cursor_on(s, addr)
         self.assertEqual(s.fg(*pos), WHITE, 'tag user\n%s' % s.describe_attrs())
 
-        s = self.press(m, 'm', LEGEND[0], 'refcount heat')
+        s = self.press(m, 'm', LEGEND[0], 'refcount heat', BLOCK + ' 2  ')
         self.assertTrue(s.row(HEADER).endswith('mode: heat'), s)
         self.assertEqual(s.fg(*pos), LIGHT_GREEN, 'two references\n%s' % s.describe_attrs())
         at = s.find(BLOCK + ' 2  ', LEGEND[0])
         self.assertEqual(s.fg(*at), LIGHT_GREEN, 'the legend says 2 = light green')
 
-        s = self.press(m, 'm', LEGEND[0], 'allocation age')
+        s = self.press(m, 'm', LEGEND[0], 'allocation age', BLOCK + ' <10 s')
         self.assertTrue(s.row(HEADER).endswith('mode: age'), s)
         at = s.find(BLOCK + ' <2 s', LEGEND[0])
         self.assertEqual(s.fg(*at), WHITE, 'the legend says <2 s = white')

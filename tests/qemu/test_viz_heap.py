@@ -3,7 +3,7 @@ totals, colours its page in the strip, and is named when the cursor is on
 that page; after kfree it is gone; a guarded block is drawn between its two
 guard pages.
 
-The view's layout (src/viz/heap_view.c): rows 1-2 totals, row 3 the strip's
+The view's layout (src/viz/heap_view.h): rows 1-2 totals, row 3 the strip's
 heading ("Heap pages 0x...-0x... (N used so far), K page(s) a cell"), rows
 4-8 the strip (an address, then 64 cells from column 9), row 9 a triangle
 under the cursor's column, rows 10-12 the zoom of the cursor's page (64

@@ -80,6 +80,11 @@ void kheap_get_stats(struct kheap_stats *out);
  * block's page. */
 bool kheap_describe(uintptr_t addr, char *buf, size_t size);
 
+/* kheap_block_info - heap_describe on the kernel heap: what the heap
+ * address addr is (the live block holding it, or the kind of page).  The
+ * `what` text may live in a buffer the next call rewrites. */
+void kheap_block_info(uintptr_t addr, struct heap_block_info *out);
+
 /* kheap_for_each_block - every live block, guarded ones included
  * (heap_block_info.what says "guarded" for those). */
 void kheap_for_each_block(void (*fn)(void *ctx, const struct heap_block_info *b), void *ctx);

@@ -326,6 +326,13 @@ void kheap_for_each_block(void (*fn)(void *ctx, const struct heap_block_info *b)
     }
 }
 
+/* kheap_block_info - see heap.h. */
+void kheap_block_info(uintptr_t addr, struct heap_block_info *out)
+{
+    heap_describe(&heap, addr, out);
+}
+
+/* kheap_describe - see heap.h. */
 bool kheap_describe(uintptr_t addr, char *buf, size_t size)
 {
     char site[48];

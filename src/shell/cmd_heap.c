@@ -58,7 +58,7 @@ static bool arg_block(const char *arg, uintptr_t *out)
 /* Describes the live block holding addr, or says there is none. */
 static bool live_block(uintptr_t addr, struct heap_block_info *b)
 {
-    heap_describe((struct heap *)kheap_core(), addr, b);
+    kheap_block_info(addr, b);
     return b->live;
 }
 

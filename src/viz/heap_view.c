@@ -66,12 +66,10 @@ static void say(const char *text)
 
 /* ---- reading the heap (heap_view.h) -------------------------------------- */
 
-/* viz_heap_describe - see heap_view.h.  heap_describe writes only the
- * heap's own text buffer (a run's `what`), and nothing changes the heap
- * from interrupts, so reading it here is safe. */
+/* viz_heap_describe - see heap_view.h. */
 void viz_heap_describe(uintptr_t addr, struct heap_block_info *b)
 {
-    heap_describe((struct heap *)kheap_core(), addr, b);
+    kheap_block_info(addr, b);
 }
 
 /* viz_heap_page_addr - see heap_view.h. */

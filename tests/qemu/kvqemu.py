@@ -1056,10 +1056,19 @@ class Machine:
             rx = re.compile(what, re.M) if isinstance(what, str) else what
             test, desc = (lambda s: rx.search(s.text)), repr(rx.pattern)
         deadline = time.monotonic() + scaled(timeout)
+        settled = 0
         while True:
             s = self.screen()
             if test(s):
-                return s
+                # The kernel writes the screen cell by cell, and a read can
+                # catch a redraw half done: return a screen that a second
+                # read shows again (or, on a screen that never stops moving,
+                # the third that still passes).
+                again = self.screen()
+                if again.raw == s.raw or settled >= 2:
+                    return again if test(again) else s
+                settled += 1
+                continue
             if time.monotonic() > deadline:
                 raise WaitTimeout(self._msg('the screen never showed %s within %.1f s'
                                             % (desc, scaled(timeout))))

@@ -101,8 +101,7 @@ __attribute__((noinline)) static int oom_storm(void)
         frames[n++] = extra;
     viz_minimap_draw();
     timer_sleep_ms(1000); /* hold: the map shows memory full */
-    kprintf("stress oom: giving them back (each freed frame is filled with poison: "
-            "seconds per GiB)...\n");
+    kprintf("stress oom: giving them back (each is poisoned: seconds per GiB)...\n");
     for (uint32_t i = 0; i < n; i++)
         pmm_free_frame(frames[i]);
     uint32_t after = z->free_frames;

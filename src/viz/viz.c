@@ -18,6 +18,7 @@
 #include "kernel/input.h"
 #include "kernel/kstring.h"
 #include "kernel/pmm.h"
+#include "kernel/recover.h"
 #include "kernel/timer.h"
 #include "kernel/vga.h"
 #include "kernel/viz.h"
@@ -176,12 +177,10 @@ void viz_inject_from_view(const struct viz_hotkey *h)
     viz_screen_save();
 }
 
-bool viz_open(const struct viz_view *v)
+/* The loop of an open view, until Esc; arg is the view to start with. */
+static int run_views(void *arg)
 {
-    uint32_t injections_before = viz_injections;
-    if (!v)
-        return false;
-    viz_screen_save();
+    const struct viz_view *v = arg;
     if (v->open)
         v->open();
     for (;;) {
@@ -190,7 +189,7 @@ bool viz_open(const struct viz_view *v)
         if (!wait_key(&k, VIZ_REFRESH_MS))
             continue;
         if (k.code == KEY_ESC || (k.code == KEY_CHAR && k.ch == 'q' && !k.mods))
-            break;
+            return 0;
         const struct viz_view *next = viz_view_for_key(k.code);
         if (next && !k.mods) {
             v = next;
@@ -207,6 +206,25 @@ bool viz_open(const struct viz_view *v)
         if (v->key)
             v->key(&k);
     }
+}
+
+/* The views run under a recovery point of their own, as shell commands
+ * do: a fault in a view (a bug) is reported and logged, and the shell comes
+ * back instead of the kernel stopping. */
+bool viz_open(const struct viz_view *v)
+{
+    uint32_t injections_before = viz_injections;
+    int ignored;
+    if (!v)
+        return false;
+    viz_screen_save();
+    fault_set_command("viz");
+    enum recover_reason why = recover_run(run_views, (void *)v, &ignored);
+    fault_set_command(NULL);
     viz_screen_restore();
+    if (why != RECOVER_NONE) {
+        kprintf("\nviz: a view faulted and was closed (`faults` shows where)\n");
+        return true;
+    }
     return viz_injections != injections_before;
 }

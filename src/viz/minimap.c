@@ -48,7 +48,7 @@ uint64_t viz_minimap_cell_bytes(void)
 
 void viz_minimap_draw(void)
 {
-    if (!split)
+    if (!split || viz_view_open)
         return;
     uint64_t bytes = (uint64_t)pmm_get_zone()->frames * FRAME_SIZE;
     uint64_t per = viz_minimap_cell_bytes();

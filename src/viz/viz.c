@@ -161,6 +161,8 @@ static bool wait_key(struct key_event *k, uint32_t ms)
 }
 
 /* Alt+digit: the fault, reported on the shell's screen; back on a key. */
+volatile bool viz_view_open;
+
 /* Injections from views so far (a view's own keys may inject too). */
 static uint32_t viz_injections;
 
@@ -168,12 +170,15 @@ void viz_inject_from_view(const struct viz_hotkey *h)
 {
     viz_injections++;
     viz_screen_restore();
+    viz_view_open = false; /* the shell's screen is back: so is its map */
+    viz_minimap_draw();
     kprintf("\n");
     viz_inject(h);
     kprintf("-- press any key to return to the view --\n");
     struct key_event k;
     while (!input_poll(&k))
         sti_hlt();
+    viz_view_open = true;
     viz_screen_save();
 }
 
@@ -218,10 +223,13 @@ bool viz_open(const struct viz_view *v)
     if (!v)
         return false;
     viz_screen_save();
+    viz_view_open = true; /* the split-mode map keeps off the screen */
     fault_set_command("viz");
     enum recover_reason why = recover_run(run_views, (void *)v, &ignored);
     fault_set_command(NULL);
+    viz_view_open = false;
     viz_screen_restore();
+    viz_minimap_draw();
     if (why != RECOVER_NONE) {
         kprintf("\nviz: a view faulted and was closed (`faults` shows where)\n");
         return true;

@@ -15,6 +15,9 @@ struct viz_timing {
 };
 extern struct viz_timing viz_timing;
 
+/* A full-screen view is open: the split-mode map must not draw (viz.c). */
+extern volatile bool viz_view_open;
+
 /* viz_view_at - the i-th view in F-key order (NULL for a gap or past the
  * end: views are optional at link time). */
 const struct viz_view *viz_view_at(size_t i);

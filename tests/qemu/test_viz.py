@@ -124,6 +124,15 @@ class VizTest(KernelTestCase):
         self.assertTrue(s.row(0).startswith(' memory '))
         m.run_command('free %s 2048' % addr)
         s = m.wait_screen(lambda s: s.row(1) + s.row(2) == before)
+        # A full-screen view covers the map: the map's timer keeps off it.
+        m.key('f5')
+        m.wait_screen(lambda s: 'F5 faults' in s.row(0))
+        time.sleep(1.0)  # four of the map's redraws
+        s = m.screen()
+        self.assertIn('F5 faults', s.row(0))
+        self.assertRegex(s.row(1), r'^ \d+ faults? since boot|^ 0 faults since boot')
+        m.key('esc')
+        s = m.wait_screen(lambda s: s.at_prompt() and s.row(0).startswith(' memory '))
         m.run_command('viz split off')
         s = m.screen()
         self.assertFalse(s.row(0).startswith(' memory '))

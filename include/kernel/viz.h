@@ -176,6 +176,8 @@ struct viz_hotkey {
 };
 const struct viz_hotkey *viz_hotkeys(size_t *count);
 const struct viz_hotkey *viz_hotkey_for(char key);
+/* viz_hotkey_pressed - the hotkey an Alt+digit key event asks for, or NULL. */
+const struct viz_hotkey *viz_hotkey_pressed(const struct key_event *k);
 /* viz_inject - run a hotkey's fault as a shell command would (reported,
  * logged, survived).  Prints on the console. */
 void viz_inject(const struct viz_hotkey *h);

@@ -106,18 +106,6 @@ void pmm_zone_init(struct pmm_zone *z, void *storage, uint32_t frames, unsigned 
 
 /* ---- building from the memory map ----------------------------------------- */
 
-/* Bits of word w that lie in [first, end) (end exclusive, first < end). */
-static uint32_t range_mask(uint32_t w, uint32_t first, uint32_t end)
-{
-    uint32_t lo = w << 5;
-    uint32_t from = first > lo ? first - lo : 0;
-    uint32_t to = end - lo >= 32 ? 32 : end - lo; /* end > lo: w is in the range */
-    uint32_t mask = ALL_ONES << from;
-    if (to < 32)
-        mask &= ~(ALL_ONES << to);
-    return mask;
-}
-
 /* Clips [first, first + count) to the zone; false when nothing is left. */
 static bool clip(const struct pmm_zone *z, uint32_t first, uint32_t count, uint32_t *end)
 {
@@ -143,7 +131,7 @@ void pmm_zone_release(struct pmm_zone *z, uint32_t first, uint32_t count)
     if (!clip(z, first, count, &end))
         return;
     for (uint32_t w = first >> 5; w <= (end - 1) >> 5; w++) {
-        uint32_t opened = z->reserved[w] & range_mask(w, first, end);
+        uint32_t opened = z->reserved[w] & word_range_mask(w, first, end);
         if (!opened)
             continue;
         uint32_t old = z->used[w];
@@ -168,7 +156,7 @@ uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, ui
     if (tag == TAG_FREE)
         tag = TAG_RESERVED;
     for (uint32_t w = first >> 5; w <= (end - 1) >> 5; w++) {
-        uint32_t mask = range_mask(w, first, end);
+        uint32_t mask = word_range_mask(w, first, end);
         uint32_t old = z->used[w];
         uint32_t fresh = mask & ~z->reserved[w];
         uint32_t was_allocated = fresh & old, was_free = fresh & ~old;

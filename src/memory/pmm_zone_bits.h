@@ -59,6 +59,17 @@ HOT void warm_records(const struct pmm_zone *z, uint32_t first, uint32_t count)
         __builtin_prefetch(&z->records[first + i * per_line], 1);
 }
 
+/* word_range_mask - the bits of word w that frames [first, end) cover
+ * (end exclusive; w holds at least one of them). */
+static inline uint32_t word_range_mask(uint32_t w, uint32_t first, uint32_t end)
+{
+    uint32_t lo = w << 5;
+    uint32_t from = first > lo ? first - lo : 0;
+    uint32_t to = end - lo >= 32 ? 32 : end - lo; /* end > lo: w is in the range */
+    uint32_t mask = ALL_ONES << from;
+    return to < 32 ? mask & ~(ALL_ONES << to) : mask;
+}
+
 /* The three properties of a word of `used` the summaries record. */
 static inline bool word_avail(uint32_t used)
 {

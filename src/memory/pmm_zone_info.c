@@ -94,16 +94,6 @@ void pmm_zone_query(const struct pmm_zone *z, uint32_t frame, struct frame_info 
     }
 }
 
-/* The state bits of word w that lie in [first, end). */
-static uint32_t bits_in(uint32_t w, uint32_t first, uint32_t end)
-{
-    uint32_t lo = w << 5;
-    uint32_t from = first > lo ? first - lo : 0;
-    uint32_t to = end - lo >= 32 ? 32 : end - lo;
-    uint32_t mask = ALL_ONES << from;
-    return to < 32 ? mask & ~(ALL_ONES << to) : mask;
-}
-
 /* Adds frame f (used) to the tallies of a summary. */
 static void look_at(const struct pmm_zone *z, uint32_t f, uint32_t *tally,
                     struct frame_summary *out)
@@ -132,7 +122,7 @@ void pmm_zone_summarize(const struct pmm_zone *z, uint32_t first, uint32_t count
     uint32_t end = count > z->frames - first ? z->frames : first + count;
     uint32_t first_used = PMM_NO_FRAME;
     for (uint32_t w = first >> 5; w <= (end - 1) >> 5; w++) {
-        uint32_t mask = bits_in(w, first, end);
+        uint32_t mask = word_range_mask(w, first, end);
         uint32_t used = z->used[w] & mask, reserved = z->reserved[w] & mask;
         out->reserved += (uint32_t)__builtin_popcount(reserved);
         out->allocated += (uint32_t)__builtin_popcount(used & ~reserved);

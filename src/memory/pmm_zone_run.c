@@ -133,18 +133,6 @@ static uint64_t search_empty(const struct pmm_zone *z, uint32_t count, uint32_t 
     return w == NOT_FOUND ? NOT_FOUND : w << 5;
 }
 
-/* The bits of word w that frames [first, end) cover. */
-static uint32_t word_mask(uint32_t w, uint32_t first, uint32_t end)
-{
-    uint32_t lo = w << 5;
-    uint32_t from = first > lo ? first - lo : 0;
-    uint32_t to = end - lo >= 32 ? 32 : end - lo;
-    uint32_t mask = ALL_ONES << from;
-    if (to < 32)
-        mask &= ~(ALL_ONES << to);
-    return mask;
-}
-
 /* Frames [p, p + count) are free: allocate them. */
 static void take_run(struct pmm_zone *z, uint32_t p, uint32_t count, uint8_t tag,
                      uint32_t owner)
@@ -153,7 +141,7 @@ static void take_run(struct pmm_zone *z, uint32_t p, uint32_t count, uint8_t tag
     if (!(z->features & PMM_FEAT_OWNERS))
         owner = 0;
     for (uint32_t w = p >> 5; w <= (end - 1) >> 5; w++) {
-        uint32_t mask = word_mask(w, p, end);
+        uint32_t mask = word_range_mask(w, p, end);
         uint32_t old = z->used[w];
         z->used[w] = old | mask;
         summaries_after_set(z, w, old, old | mask);
@@ -261,7 +249,7 @@ enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t co
     }
     uint32_t end = first + count;
     for (uint32_t w = first >> 5; w <= (end - 1) >> 5; w++) {
-        uint32_t mask = word_mask(w, first, end);
+        uint32_t mask = word_range_mask(w, first, end);
         uint32_t old = z->used[w];
         z->used[w] = old & ~mask;
         summaries_after_clear(z, w, old, old & ~mask);

@@ -92,8 +92,7 @@ void shell_run(void)
             }
             continue;
         }
-        const struct viz_hotkey *hot =
-            key.code == KEY_CHAR && (key.mods & KMOD_ALT) ? viz_hotkey_for(key.ch) : NULL;
+        const struct viz_hotkey *hot = viz_hotkey_pressed(&key);
         if (hot) {
             finish_line(editor.buf, "");
             viz_inject(hot);

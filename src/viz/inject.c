@@ -44,6 +44,11 @@ const struct viz_hotkey *viz_hotkey_for(char key)
     return NULL;
 }
 
+const struct viz_hotkey *viz_hotkey_pressed(const struct key_event *k)
+{
+    return k->code == KEY_CHAR && (k->mods & KMOD_ALT) ? viz_hotkey_for(k->ch) : NULL;
+}
+
 void viz_inject(const struct viz_hotkey *h)
 {
     char line[SHELL_LINE_MAX + 1];

@@ -130,8 +130,8 @@ void viz_status_line(unsigned row)
     viz_text(row, 0, STATUS_ATTR, line);
 }
 
-/* One frame: everything into the canvas, the changes to the screen. */
-static void draw_frame(const struct viz_view *v)
+/* viz_draw_frame - see viz_internal.h. */
+unsigned viz_draw_frame(const struct viz_view *v, uint64_t *cycles_out)
 {
     uint64_t t0 = rdtsc();
     viz_canvas_clear(VGA_DEFAULT_ATTR);
@@ -140,7 +140,15 @@ static void draw_frame(const struct viz_view *v)
     viz_status_line(VIZ_STATUS_ROW);
     keys_row(v);
     unsigned written = viz_flush();
-    uint64_t cycles = rdtsc() - t0;
+    *cycles_out = rdtsc() - t0;
+    return written;
+}
+
+/* One frame of an open view, counted in the redraw figures. */
+static void draw_frame(const struct viz_view *v)
+{
+    uint64_t cycles;
+    unsigned written = viz_draw_frame(v, &cycles);
     viz_timing.frames++;
     viz_timing.cycles += cycles;
     viz_timing.cells += written;
@@ -202,8 +210,7 @@ static int run_views(void *arg)
                 v->open();
             continue;
         }
-        const struct viz_hotkey *h =
-            k.code == KEY_CHAR && (k.mods & KMOD_ALT) ? viz_hotkey_for(k.ch) : NULL;
+        const struct viz_hotkey *h = viz_hotkey_pressed(&k);
         if (h) {
             viz_inject_from_view(h);
             continue;

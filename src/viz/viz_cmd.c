@@ -12,7 +12,6 @@
 #include "kernel/kstring.h"
 #include "kernel/shell.h"
 #include "kernel/timer.h"
-#include "kernel/vga.h"
 #include "kernel/x86.h"
 #include "kernel/viz.h"
 #include "viz_internal.h"
@@ -107,12 +106,8 @@ static void bench(void)
         for (int k = 0; k < ROUNDS; k++) {
             if (k == 0)
                 viz_invalidate();
-            uint64_t t0 = rdtsc();
-            viz_canvas_clear(VGA_DEFAULT_ATTR);
-            v->draw();
-            viz_status_line(VIZ_STATUS_ROW);
-            unsigned cells = viz_flush();
-            uint64_t t = rdtsc() - t0;
+            uint64_t t;
+            unsigned cells = viz_draw_frame(v, &t);
             if (k == 0)
                 r[n].full = t;
             else {

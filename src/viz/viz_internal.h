@@ -18,6 +18,11 @@ extern struct viz_timing viz_timing;
 /* A full-screen view is open: the split-mode map must not draw (viz.c). */
 extern volatile bool viz_view_open;
 
+/* viz_draw_frame - one whole frame of v (title, body, status, keys) into
+ * the canvas, flushed; returns the cells written, *cycles the TSC cycles
+ * it took. */
+unsigned viz_draw_frame(const struct viz_view *v, uint64_t *cycles);
+
 /* viz_view_at - the i-th view in F-key order (NULL for a gap or past the
  * end: views are optional at link time). */
 const struct viz_view *viz_view_at(size_t i);

@@ -22,6 +22,15 @@
  * and each summary has a second level with one bit per summary word, so
  * finding a word with the property takes three find-first-set steps, not
  * a scan.  A hint remembers where the last allocation found room.
+ *
+ * The hot list: a single frame that is freed goes on a short stack (its
+ * `used` bit cleared, so it is free for every reader) and the next single
+ * allocation takes it back first, newest first.  Its bitmap word and
+ * record are still in the cache, and neither call touches a summary: a
+ * free and an allocation in turn cost little more than a free-list stack.
+ * The summaries are brought up to date for the listed frames ("draining"
+ * the list) when it is full and before anything else that reads or
+ * changes the bitmap through them.
  */
 #ifndef KERNEL_PMM_ZONE_H
 #define KERNEL_PMM_ZONE_H
@@ -72,12 +81,21 @@ enum pmm_error {
 const char *pmm_error_str(enum pmm_error e);
 
 /* What the per-frame records keep besides the tag (config.h toggles them
- * in the kernel; the record is 8 bytes a frame either way): */
+ * in the kernel; the arrays are the same size either way): */
 #define PMM_FEAT_REFS   0x1 /* reference counts (without: always 1) */
 #define PMM_FEAT_OWNERS 0x2 /* who allocated the frame (without: 0) */
 
 #define PMM_NO_FRAME ((uint32_t)-1)
+#define PMM_HOT_FRAMES 64 /* frames the hot list holds */
 #define PMM_REF_MAX 0xffffu
+
+/* Owners: a frame's record keeps the slot of its owner (the caller's
+ * address) in a table of PMM_OWNER_SLOTS; a zone remembers at most
+ * PMM_OWNERS_MAX distinct owners (a kernel has a few dozen call sites).
+ * A frame allocated by one more is reported with owner PMM_OWNER_UNKNOWN. */
+#define PMM_OWNER_SLOTS 1024u
+#define PMM_OWNERS_MAX 768u
+#define PMM_OWNER_UNKNOWN 0xffffffffu
 
 struct frame_info {
     enum frame_state state;
@@ -98,14 +116,21 @@ struct frame_summary {
                                   0xff when none was seen) */
 };
 
-/* One frame's record, one 8-byte store to write: meaningful only while
- * the frame is allocated (reserved frames: the tag alone). */
-struct frame_record {
-    uint32_t owner;  /* caller address of the allocation */
-    uint16_t refs;   /* references */
-    uint8_t tag;     /* enum frame_tag */
-    uint8_t epoch;   /* the zone's epoch when it was allocated */
-};
+/*
+ * Per frame, in three arrays (written by an allocation: one 2-byte and one
+ * byte store; a 4 GiB zone has 2 + 1 + 2 MiB of them, small enough to stay
+ * mostly in the cache, which an 8-byte record a frame was not):
+ *   records  the tag (low 4 bits) and the owner's slot (the 12 bits above:
+ *            0 none, RECORD_SLOT_UNKNOWN when the table was full)
+ *   epochs   the zone's epoch when the frame was allocated
+ *   refs     its reference count, kept only while it is shared (pinned and
+ *            not reserved); any other allocated frame has one reference
+ * Records and epochs mean something only while a frame is allocated
+ * (reserved frames: the tag alone); a free leaves them as they were.
+ */
+typedef uint16_t frame_record_t;
+#define RECORD_TAG_BITS 4
+#define RECORD_SLOT_UNKNOWN 0xfffu
 
 struct pmm_zone {
     uint32_t frames;  /* frames covered */
@@ -119,8 +144,18 @@ struct pmm_zone {
     uint32_t *half_l1, *half_l2;
     uint32_t *empty_l1, *empty_l2;
     unsigned features;              /* PMM_FEAT_* */
-    struct frame_record *records;   /* one per frame */
+    frame_record_t *records;        /* one per frame (see above) */
+    uint8_t *epochs;                /* one per frame */
+    uint16_t *refs;                 /* one per frame, while shared */
+    uint32_t *owners;               /* PMM_OWNER_SLOTS: owner of each slot
+                                       (0: empty; slot 0 is never used) */
+    uint32_t owner_count;           /* slots in use */
+    uint32_t last_owner, last_slot; /* the last owner looked up */
     uint32_t hint;                  /* word where the next search starts */
+    uint32_t hot_count;             /* frames on the hot list */
+    uint32_t hot[PMM_HOT_FRAMES];   /* freed single frames, newest last: free
+                                       in `used`, still "used" in the
+                                       summaries until they are drained */
     uint8_t epoch;                  /* a clock the owner advances (the kernel:
                                        seconds); allocations record it, and
                                        a frame's age is epoch - its epoch
@@ -161,10 +196,11 @@ void pmm_zone_release(struct pmm_zone *z, uint32_t first, uint32_t count);
 uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, uint8_t tag);
 
 /*
- * pmm_zone_alloc - one free frame, lowest-addressed near the hint; it
- * becomes allocated with tag, refcount 1 and owner.  Returns its number,
- * or PMM_NO_FRAME when none is free (answered from the free counter, with
- * no search) or tag is TAG_FREE.
+ * pmm_zone_alloc - one free frame: the newest on the hot list, or when
+ * that is empty the lowest-addressed free frame from the hint's word on;
+ * it becomes allocated with tag, refcount 1 and owner.  Returns its
+ * number, or PMM_NO_FRAME when none is free (answered from the free
+ * counter, with no search) or tag is TAG_FREE.
  */
 uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner);
 
@@ -188,8 +224,9 @@ uint32_t pmm_zone_alloc_run(struct pmm_zone *z, uint32_t count, uint32_t align, 
 uint32_t pmm_zone_alloc_run_below(struct pmm_zone *z, uint32_t count, uint32_t align,
                                   uint32_t limit, uint8_t tag, uint32_t owner);
 
-/* pmm_zone_free - free one allocated frame with refcount 1.  Errors:
- * RANGE, RESERVED, NOT_ALLOCATED (already free), SHARED (refs > 1). */
+/* pmm_zone_free - free one allocated frame with refcount 1 (it goes on
+ * the hot list; a full list is drained first).  Errors: RANGE, RESERVED,
+ * NOT_ALLOCATED (already free), SHARED (refs > 1). */
 enum pmm_error pmm_zone_free(struct pmm_zone *z, uint32_t frame);
 
 /* pmm_zone_free_run - free [first, first+count): all frames are checked
@@ -204,6 +241,12 @@ enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t co
  * zone has no PMM_FEAT_REFS. */
 enum pmm_error pmm_zone_ref(struct pmm_zone *z, uint32_t frame);
 enum pmm_error pmm_zone_unref(struct pmm_zone *z, uint32_t frame, bool *freed);
+
+/* pmm_zone_drain_hot - bring the summaries up to date for the frames on
+ * the hot list and empty it (they stay free).  The zone does this itself
+ * whenever it must; tests and the `frames` command call it to see a
+ * zone with nothing pending. */
+void pmm_zone_drain_hot(struct pmm_zone *z);
 
 /* pmm_zone_query - state, tag, refs, owner of one frame. */
 void pmm_zone_query(const struct pmm_zone *z, uint32_t frame, struct frame_info *out);

@@ -4,8 +4,11 @@
  *
  * The storage block is carved, in this order, into 4-byte-aligned arrays:
  *
- *     used | reserved | pinned | avail l1 l2 | half l1 l2 | empty l1 l2 | records
- *     ------ 1 bit a frame ------  ------ 1 bit a word of used (+ l2) ----  8 B a frame
+ *     used | reserved | pinned | avail l1 l2 | half l1 l2 | empty l1 l2 |
+ *     ------ 1 bit a frame ------  ------ 1 bit a word of used (+ l2) ----
+ *
+ *     owners | records | refs | epochs
+ *     4 KiB    2 B, 2 B and 1 B a frame (the last rounded up to 4 bytes)
  *
  * Frames past the end of the zone in the last word are marked used and
  * reserved, so no search ever sees them as free; they are not counted.
@@ -21,15 +24,30 @@
  * Frame 0 is an ordinary frame here: the kernel glue reserves it (so that
  * a NULL frame address never means a real frame); the zone stays general.
  *
- * A frame's record (owner, refcount, tag: 8 bytes, one store) is written
- * when it is allocated or reserved and only read while it is: a free
- * leaves it as it was, so the hot free path touches two bitmap words and
- * never the megabytes of records at a random address (that cache miss was
- * most of its cost), and an allocation touches one cache line of records,
- * not three.  What a plain free must refuse is one bitmap, `pinned`:
- * reserved frames, and allocated ones with more than one reference (kept
- * by ref/unref); `reserved` tells the two apart once a free is refused.
- * pmm_zone_query reports a free frame as TAG_FREE with no refs or owner.
+ * The hot list (see pmm_zone.h) sits in front of all that: a free of a
+ * single frame clears its `used` bit and pushes it; the next single
+ * allocation pops it and sets the bit again.  Only those two bitmap words
+ * and the record are touched, all still in the cache, and the summaries
+ * are left saying "used" for the listed frames.  So every other path that
+ * reads the summaries or changes `used` through them drains the list
+ * first (pmm_zone_drain_hot: three summary bits a frame), and the bitmap
+ * path of pmm_zone_alloc runs only when the list is empty.  A double free
+ * of a listed frame is still caught: its `used` bit is clear.
+ *
+ * A frame's record (tag and owner slot, 2 bytes) and epoch (1 byte) are
+ * written when it is allocated or reserved and only read while it is: a
+ * free leaves them as they were, so a free touches two bitmap words and
+ * never the megabytes of records at a random address.  An allocation
+ * does touch them, at the frame it hands out; that is a cache miss when
+ * the arrays do not fit in the cache, which is why they are small (an
+ * 8-byte record a frame made a churn of random frees and allocations
+ * four times slower than these 3 bytes; docs/frame-allocator.md).  The
+ * owner is an address, so the record keeps its slot in a small table of
+ * owners (owner_slot_find).  Refcounts are written only by ref/unref:
+ * what a plain free must refuse is one bitmap, `pinned`: reserved frames,
+ * and allocated ones with more than one reference; `reserved` tells the
+ * two apart once a free is refused.  pmm_zone_query reports a free frame
+ * as TAG_FREE with no refs or owner.
  *
  * The statistics count frames: `allocs` frames handed out, `frees` frames
  * given back; `failed_allocs` and `bad_frees` count refused calls.
@@ -38,11 +56,14 @@
 #include "kernel/pmm_zone.h"
 #include "pmm_zone_bits.h"
 
+_Static_assert(TAG_COUNT <= 1u << RECORD_TAG_BITS, "a tag must fit in a record");
+_Static_assert(PMM_OWNER_SLOTS < RECORD_SLOT_UNKNOWN, "a slot must fit in a record");
+
 /* ---- storage ----------------------------------------------------------- */
 
 /* Sizes in bytes of each array, in the order they are carved. */
 struct layout {
-    uint64_t used, summary_l1, summary_l2, records;
+    uint64_t used, summary_l1, summary_l2, owners, records, refs, epochs;
 };
 
 static void layout_of(uint32_t frames, unsigned features, struct layout *l)
@@ -52,7 +73,10 @@ static void layout_of(uint32_t frames, unsigned features, struct layout *l)
     l->used = (uint64_t)words * 4;
     l->summary_l1 = (uint64_t)l1 * 4;
     l->summary_l2 = (uint64_t)words_for(l1) * 4;
-    l->records = (uint64_t)frames * sizeof(struct frame_record);
+    l->owners = PMM_OWNER_SLOTS * sizeof(uint32_t);
+    l->records = ((uint64_t)frames * sizeof(frame_record_t) + 3) & ~(uint64_t)3;
+    l->refs = ((uint64_t)frames * sizeof(uint16_t) + 3) & ~(uint64_t)3;
+    l->epochs = ((uint64_t)frames + 3) & ~(uint64_t)3;
     (void)features; /* they change what is kept, not the space */
 }
 
@@ -62,7 +86,8 @@ size_t pmm_zone_storage_bytes(uint32_t frames, unsigned features)
 {
     struct layout l;
     layout_of(frames, features, &l);
-    uint64_t total = 3 * l.used + 3 * (l.summary_l1 + l.summary_l2) + l.records;
+    uint64_t total = 3 * l.used + 3 * (l.summary_l1 + l.summary_l2) + l.owners + l.records +
+                     l.refs + l.epochs;
     return total > SIZE_MAX ? SIZE_MAX : (size_t)total;
 }
 
@@ -92,15 +117,19 @@ void pmm_zone_init(struct pmm_zone *z, void *storage, uint32_t frames, unsigned 
     z->half_l2 = carve(&at, l.summary_l2);
     z->empty_l1 = carve(&at, l.summary_l1);
     z->empty_l2 = carve(&at, l.summary_l2);
+    z->owners = carve(&at, l.owners);
     z->records = carve(&at, l.records);
+    z->refs = carve(&at, l.refs);
+    z->epochs = carve(&at, l.epochs);
 
     /* Everything reserved (tail bits included), no summary bit set. */
     memset(z->used, 0xff, (size_t)l.used);
     memset(z->reserved, 0xff, (size_t)l.used);
     memset(z->pinned, 0xff, (size_t)l.used);
     memset(z->avail_l1, 0, (size_t)(3 * (l.summary_l1 + l.summary_l2)));
+    memset(z->owners, 0, (size_t)l.owners);
     for (uint32_t f = 0; f < frames; f++)
-        z->records[f] = (struct frame_record){.tag = TAG_RESERVED};
+        z->records[f] = make_record(TAG_RESERVED, 0);
     z->reserved_frames = frames;
 }
 
@@ -119,7 +148,7 @@ static bool clip(const struct pmm_zone *z, uint32_t first, uint32_t count, uint3
 static void set_reserved_records(struct pmm_zone *z, uint32_t w, uint32_t bits, uint8_t tag)
 {
     while (bits) {
-        z->records[(w << 5) + lowest_bit(bits)] = (struct frame_record){.tag = tag};
+        z->records[(w << 5) + lowest_bit(bits)] = make_record(tag, 0);
         bits &= bits - 1;
     }
 }
@@ -128,6 +157,7 @@ static void set_reserved_records(struct pmm_zone *z, uint32_t w, uint32_t bits, 
 void pmm_zone_release(struct pmm_zone *z, uint32_t first, uint32_t count)
 {
     uint32_t end;
+    drain_hot(z);
     if (!clip(z, first, count, &end))
         return;
     for (uint32_t w = first >> 5; w <= (end - 1) >> 5; w++) {
@@ -147,13 +177,15 @@ void pmm_zone_release(struct pmm_zone *z, uint32_t first, uint32_t count)
 }
 
 /* pmm_zone_reserve - see pmm_zone.h.  TAG_FREE would make a reserved
- * frame look free, so it is stored as TAG_RESERVED. */
+ * frame look free, so it is stored as TAG_RESERVED (as is a tag past the
+ * last one). */
 uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, uint8_t tag)
 {
     uint32_t end, hit = 0;
+    drain_hot(z);
     if (!clip(z, first, count, &end))
         return 0;
-    if (tag == TAG_FREE)
+    if (tag == TAG_FREE || tag >= TAG_COUNT)
         tag = TAG_RESERVED;
     for (uint32_t w = first >> 5; w <= (end - 1) >> 5; w++) {
         uint32_t mask = word_range_mask(w, first, end);
@@ -191,7 +223,7 @@ __attribute__((noinline)) static uint32_t move_hint(struct pmm_zone *z)
  * from pmm_zone_alloc so that a refusal does not pay for this function's
  * register saves. */
 __attribute__((noinline)) static uint32_t take_one(struct pmm_zone *z, uint8_t tag,
-                                                   uint32_t owner)
+                                                   uint32_t slot)
 {
     uint32_t w = z->hint;
     uint32_t old = z->used[w];
@@ -203,25 +235,66 @@ __attribute__((noinline)) static uint32_t take_one(struct pmm_zone *z, uint8_t t
     z->used[w] = new;
     summaries_after_set(z, w, old, new);
     uint32_t f = (w << 5) + lowest_bit(~old);
-    z->records[f] =
-        (struct frame_record){.owner = owner, .refs = 1, .tag = tag, .epoch = z->epoch};
+    write_record(z, f, tag, slot);
     z->free_frames--;
     z->allocated_frames++;
     z->allocs++;
     return f;
 }
 
+/* owner_slot_find - the slot of owner in the owner table (0 for owner 0),
+ * added if it is new and the table has room, else RECORD_SLOT_UNKNOWN.
+ * Open addressing from a multiplicative hash; at most 3/4 of the slots
+ * are ever filled, so a probe ends at an empty slot soon.  Owners are
+ * never removed: they are call sites, and there are few of them. */
+uint32_t owner_slot_find(struct pmm_zone *z, uint32_t owner)
+{
+    uint32_t slot = 0;
+    if (owner != 0) {
+        uint32_t h = (owner * 2654435761u) >> 22; /* 10 bits: PMM_OWNER_SLOTS */
+        slot = RECORD_SLOT_UNKNOWN;
+        for (uint32_t i = 0; i < PMM_OWNER_SLOTS; i++) {
+            uint32_t s = (h + i) & (PMM_OWNER_SLOTS - 1);
+            if (s == 0)
+                continue; /* slot 0 means "no owner" */
+            if (z->owners[s] == owner) {
+                slot = s;
+                break;
+            }
+            if (z->owners[s] == 0) {
+                if (z->owner_count < PMM_OWNERS_MAX) {
+                    z->owners[s] = owner;
+                    z->owner_count++;
+                    slot = s;
+                }
+                break;
+            }
+        }
+    }
+    z->last_owner = owner;
+    z->last_slot = slot;
+    return slot;
+}
+
 /* pmm_zone_alloc - see pmm_zone.h.  An allocation tagged TAG_FREE would
- * look free to everyone reading the tags: it is refused (PMM_NO_FRAME). */
+ * look free to everyone reading the tags: it is refused (PMM_NO_FRAME),
+ * as is a tag that is not one (it would not fit in the record). */
 uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner)
 {
-    if (z->free_frames == 0 || tag == TAG_FREE) {
+    if (z->free_frames == 0 || tag == TAG_FREE || tag >= TAG_COUNT) {
         z->failed_allocs++;
         return PMM_NO_FRAME;
     }
-    if (!(z->features & PMM_FEAT_OWNERS))
-        owner = 0;
-    return take_one(z, tag, owner);
+    uint32_t slot = z->features & PMM_FEAT_OWNERS ? owner_slot(z, owner) : 0;
+    if (z->hot_count == 0)
+        return take_one(z, tag, slot);
+    uint32_t f = z->hot[--z->hot_count];
+    z->used[f >> 5] |= 1u << (f & 31);
+    write_record(z, f, tag, slot);
+    z->free_frames--;
+    z->allocated_frames++;
+    z->allocs++;
+    return f;
 }
 
 /* Why the frame at `bit` of word w (whose `used` value is `old`) cannot be
@@ -237,17 +310,32 @@ HOT enum pmm_error free_refusal(const struct pmm_zone *z, uint32_t w, uint32_t b
     return PMM_OK;
 }
 
-/* Frame f (`bit` in word w, whose value is `old`) is allocated with one
- * reference: make it free.  Its records are left as they were. */
-HOT void give_back(struct pmm_zone *z, uint32_t f, uint32_t w, uint32_t bit, uint32_t old)
+/* pmm_zone_drain_hot - see pmm_zone.h.  The listed frames are already
+ * free in `used`; only their words' summary bits are behind.  Their
+ * records are asked for now: frames that leave the list this way are
+ * found later by the bitmap search, often when little else is free. */
+void pmm_zone_drain_hot(struct pmm_zone *z)
 {
-    uint32_t new = old & ~bit;
-    z->used[w] = new;
-    summaries_after_clear(z, w, old, new);
+    for (uint32_t i = 0; i < z->hot_count; i++) {
+        summaries_refresh(z, z->hot[i] >> 5);
+        warm_records(z, z->hot[i], 1);
+    }
+    z->hot_count = 0;
+}
+
+/* Frame f (`bit` in word w) is allocated with one reference: make it free
+ * and put it on the hot list.  Its record is left as it was, and not
+ * asked for: the next allocation takes this frame straight away, sooner
+ * than a prefetch could bring the line (one costs more than it saves). */
+HOT void give_back(struct pmm_zone *z, uint32_t f, uint32_t w, uint32_t bit)
+{
+    if (__builtin_expect(z->hot_count == PMM_HOT_FRAMES, 0))
+        pmm_zone_drain_hot(z);
+    z->used[w] &= ~bit;
+    z->hot[z->hot_count++] = f;
     z->free_frames++;
     z->allocated_frames--;
     z->frees++;
-    warm_records(z, f, 1);
     if (z->no_run_below)
         cache_after_free(z, f, 1);
 }
@@ -260,7 +348,7 @@ enum pmm_error pmm_zone_free(struct pmm_zone *z, uint32_t frame)
         uint32_t w = frame >> 5, bit = 1u << (frame & 31), old = z->used[w];
         e = free_refusal(z, w, bit, old);
         if (e == PMM_OK) {
-            give_back(z, frame, w, bit, old);
+            give_back(z, frame, w, bit);
             return PMM_OK;
         }
     }
@@ -285,15 +373,19 @@ static enum pmm_error ref_refusal(const struct pmm_zone *z, uint32_t f)
     return PMM_OK;
 }
 
-/* pmm_zone_ref - see pmm_zone.h. */
+/* pmm_zone_ref - see pmm_zone.h.  The count is kept from the second
+ * reference on; the frame is pinned while it has more than one. */
 enum pmm_error pmm_zone_ref(struct pmm_zone *z, uint32_t frame)
 {
     enum pmm_error e = ref_refusal(z, frame);
-    if (e == PMM_OK && z->records[frame].refs == PMM_REF_MAX)
-        e = PMM_ERR_REF_OVERFLOW;
-    if (e == PMM_OK && ++z->records[frame].refs == 2)
-        z->pinned[frame >> 5] |= 1u << (frame & 31);
-    return e;
+    if (e != PMM_OK)
+        return e;
+    uint32_t refs = refs_of(z, frame);
+    if (refs == PMM_REF_MAX)
+        return PMM_ERR_REF_OVERFLOW;
+    z->refs[frame] = (uint16_t)(refs + 1);
+    z->pinned[frame >> 5] |= 1u << (frame & 31);
+    return PMM_OK;
 }
 
 /* pmm_zone_unref - see pmm_zone.h.  A refused unref counts as a bad free. */
@@ -306,13 +398,15 @@ enum pmm_error pmm_zone_unref(struct pmm_zone *z, uint32_t frame, bool *freed)
         z->bad_frees++;
         return e;
     }
-    if (z->records[frame].refs > 1) {
-        if (--z->records[frame].refs == 1)
+    uint32_t refs = refs_of(z, frame);
+    if (refs > 1) {
+        z->refs[frame] = (uint16_t)(refs - 1);
+        if (refs == 2)
             z->pinned[frame >> 5] &= ~(1u << (frame & 31));
         return PMM_OK;
     }
     uint32_t w = frame >> 5;
-    give_back(z, frame, w, 1u << (frame & 31), z->used[w]);
+    give_back(z, frame, w, 1u << (frame & 31));
     if (freed)
         *freed = true;
     return PMM_OK;

@@ -44,19 +44,62 @@ static inline uint32_t leading_ones(uint32_t x)
     return x == ALL_ONES ? 32 : (uint32_t)__builtin_clz(~x);
 }
 
+/* ---- records (see pmm_zone.h) ---- */
+
+static inline frame_record_t make_record(uint8_t tag, uint32_t slot)
+{
+    return (frame_record_t)(tag | slot << RECORD_TAG_BITS);
+}
+
+static inline uint8_t record_tag(frame_record_t r)
+{
+    return (uint8_t)(r & ((1u << RECORD_TAG_BITS) - 1));
+}
+
+static inline uint32_t record_slot(frame_record_t r)
+{
+    return r >> RECORD_TAG_BITS;
+}
+
+/* The slot of owner in the owner table, found or added (pmm_zone.c). */
+uint32_t owner_slot_find(struct pmm_zone *z, uint32_t owner);
+
+/* The same, answered at once when it is the last owner asked about (an
+ * allocation's caller is usually the previous one's). */
+HOT uint32_t owner_slot(struct pmm_zone *z, uint32_t owner)
+{
+    if (owner == z->last_owner)
+        return z->last_slot;
+    return owner_slot_find(z, owner);
+}
+
+/* Frame f has just been allocated with tag by the owner in slot. */
+HOT void write_record(struct pmm_zone *z, uint32_t f, uint8_t tag, uint32_t slot)
+{
+    z->records[f] = make_record(tag, slot);
+    z->epochs[f] = z->epoch;
+}
+
+/* The references of allocated frame f: counted only while it is shared. */
+static inline uint32_t refs_of(const struct pmm_zone *z, uint32_t f)
+{
+    return (z->pinned[f >> 5] & (1u << (f & 31))) ? z->refs[f] : 1;
+}
+
 /* Frames [first, first + count) were just freed: their records are not
  * written (see pmm_zone.c), but the next allocation will write them, and
  * freed frames are what is taken when little is free.  Ask the cache for
- * their lines now, without waiting for them (at most 64 lines: enough to
- * cover the short runs that matter). */
+ * their lines now, without waiting for them (at most 16 lines of each
+ * array: enough for the short runs that matter). */
 HOT void warm_records(const struct pmm_zone *z, uint32_t first, uint32_t count)
 {
-    const uint32_t per_line = 64 / sizeof(struct frame_record);
+    const uint32_t per_line = 64 / sizeof(frame_record_t);
     uint32_t lines = count / per_line + 1;
-    if (lines > 64)
-        lines = 64;
+    if (lines > 16)
+        lines = 16;
     for (uint32_t i = 0; i < lines; i++)
         __builtin_prefetch(&z->records[first + i * per_line], 1);
+    __builtin_prefetch(&z->epochs[first], 1);
 }
 
 /* word_range_mask - the bits of word w that frames [first, end) cover
@@ -134,6 +177,34 @@ HOT void summaries_after_clear(struct pmm_zone *z, uint32_t w, uint32_t old,
         if (word_empty(new) && !word_empty(old))
             summary_on(z->empty_l1, z->empty_l2, w);
     }
+}
+
+/* Set or clear the l1 bit of word w to `on`. */
+HOT void summary_set(uint32_t *l1, uint32_t *l2, uint32_t w, bool on)
+{
+    bool was = l1[w >> 5] & (1u << (w & 31));
+    if (on && !was)
+        summary_on(l1, l2, w);
+    else if (!on && was)
+        summary_off(l1, l2, w);
+}
+
+/* Word w's three summary bits made to match its `used` value, whatever
+ * they said before (draining the hot list). */
+static inline void summaries_refresh(struct pmm_zone *z, uint32_t w)
+{
+    uint32_t u = z->used[w];
+    summary_set(z->avail_l1, z->avail_l2, w, word_avail(u));
+    summary_set(z->half_l1, z->half_l2, w, word_half(u));
+    summary_set(z->empty_l1, z->empty_l2, w, word_empty(u));
+}
+
+/* Draining before the summaries are read or changed by anything but the
+ * hot list itself (pmm_zone_drain_hot does the work, out of line). */
+HOT void drain_hot(struct pmm_zone *z)
+{
+    if (z->hot_count)
+        pmm_zone_drain_hot(z);
 }
 
 /*

@@ -86,11 +86,14 @@ void pmm_zone_query(const struct pmm_zone *z, uint32_t frame, struct frame_info 
         out->state = FRAME_FREE;
     if (out->state == FRAME_FREE)
         return; /* its records are stale: see pmm_zone.c */
-    out->tag = z->records[frame].tag;
+    frame_record_t r = z->records[frame];
+    out->tag = record_tag(r);
     if (out->state == FRAME_ALLOCATED) {
-        out->refs = z->records[frame].refs;
-        out->owner = z->records[frame].owner;
-        out->age = (uint8_t)(z->epoch - z->records[frame].epoch);
+        uint32_t slot = record_slot(r);
+        out->refs = (uint16_t)refs_of(z, frame);
+        out->owner = slot == 0 ? 0 : slot == RECORD_SLOT_UNKNOWN ? PMM_OWNER_UNKNOWN
+                                                                 : z->owners[slot];
+        out->age = (uint8_t)(z->epoch - z->epochs[frame]);
     }
 }
 
@@ -99,14 +102,13 @@ static void look_at(const struct pmm_zone *z, uint32_t f, uint32_t *tally,
                     struct frame_summary *out)
 {
     uint32_t bit = 1u << (f & 31);
-    const struct frame_record *r = &z->records[f];
-    if (r->tag < TAG_COUNT)
-        tally[r->tag]++;
+    tally[record_tag(z->records[f])]++; /* 4 bits: below TAG_COUNT */
     if (z->reserved[f >> 5] & bit)
         return;
-    uint8_t age = (uint8_t)(z->epoch - r->epoch);
-    if (r->refs > out->max_refs)
-        out->max_refs = r->refs;
+    uint8_t age = (uint8_t)(z->epoch - z->epochs[f]);
+    uint32_t refs = refs_of(z, f);
+    if (refs > out->max_refs)
+        out->max_refs = (uint16_t)refs;
     if (age < out->youngest)
         out->youngest = age;
 }
@@ -144,7 +146,7 @@ void pmm_zone_summarize(const struct pmm_zone *z, uint32_t first, uint32_t count
             best = t;
     if (tally[best] == 0) { /* the samples all fell on free frames */
         look_at(z, first_used, tally, out);
-        best = z->records[first_used].tag;
+        best = record_tag(z->records[first_used]);
     }
     out->tag = (uint8_t)best;
 }
@@ -155,9 +157,9 @@ void pmm_zone_clamp_ages(struct pmm_zone *z, uint8_t max_age)
     for (uint32_t w = 0; w < z->words; w++) {
         uint32_t allocated = z->used[w] & ~z->reserved[w];
         while (allocated) {
-            struct frame_record *r = &z->records[(w << 5) + lowest_bit(allocated)];
-            if ((uint8_t)(z->epoch - r->epoch) > max_age)
-                r->epoch = (uint8_t)(z->epoch - max_age);
+            uint8_t *e = &z->epochs[(w << 5) + lowest_bit(allocated)];
+            if ((uint8_t)(z->epoch - *e) > max_age)
+                *e = (uint8_t)(z->epoch - max_age);
             allocated &= allocated - 1;
         }
     }
@@ -170,7 +172,7 @@ uint32_t pmm_zone_count_tag(const struct pmm_zone *z, uint8_t tag)
         return z->free_frames;
     uint32_t n = 0;
     for (uint32_t f = 0; f < z->frames; f++)
-        n += z->records[f].tag == tag && (z->used[f >> 5] & (1u << (f & 31)));
+        n += record_tag(z->records[f]) == tag && (z->used[f >> 5] & (1u << (f & 31)));
     return n;
 }
 
@@ -222,6 +224,17 @@ static uint32_t tail_bits(const struct pmm_zone *z)
     return (z->frames & 31) ? ALL_ONES << (z->frames & 31) : 0;
 }
 
+/* Word w of `used` as the summaries see it: the frames on the hot list
+ * still count as used there. */
+static uint32_t used_as_summarised(const struct pmm_zone *z, uint32_t w)
+{
+    uint32_t u = z->used[w];
+    for (uint32_t i = 0; i < z->hot_count; i++)
+        if (z->hot[i] >> 5 == w)
+            u |= 1u << (z->hot[i] & 31);
+    return u;
+}
+
 /* One summary against the words of `used`, and its l2 against its l1. */
 static bool summary_ok(const struct pmm_zone *z, const uint32_t *l1, const uint32_t *l2,
                        bool (*property)(uint32_t))
@@ -230,7 +243,7 @@ static bool summary_ok(const struct pmm_zone *z, const uint32_t *l1, const uint3
     for (uint32_t i = 0; i < n1; i++) {
         uint32_t want = 0;
         for (uint32_t b = 0; b < 32 && (i << 5) + b < z->words; b++)
-            if (property(z->used[(i << 5) + b]))
+            if (property(used_as_summarised(z, (i << 5) + b)))
                 want |= 1u << b;
         if (l1[i] != want)
             return false;
@@ -255,15 +268,64 @@ static const char *records_check(const struct pmm_zone *z)
         uint32_t bit = 1u << (f & 31);
         bool reserved = z->reserved[f >> 5] & bit, used = z->used[f >> 5] & bit;
         bool allocated = used && !reserved, pinned = z->pinned[f >> 5] & bit;
-        const struct frame_record *r = &z->records[f];
-        if (used && r->tag == TAG_FREE)
-            return "a used frame with TAG_FREE";
-        if (allocated && (r->refs == 0 || (!refs && r->refs != 1)))
-            return "an allocated frame with no reference (or, without refcounts, more)";
-        if (allocated && !owners && r->owner != 0)
+        frame_record_t r = z->records[f];
+        uint32_t slot = record_slot(r);
+        if (used && (record_tag(r) == TAG_FREE || record_tag(r) >= TAG_COUNT))
+            return "a used frame with TAG_FREE or no tag";
+        if (reserved && slot != 0)
+            return "an owner recorded for a reserved frame";
+        if (allocated && slot != 0 && slot != RECORD_SLOT_UNKNOWN &&
+            (slot >= PMM_OWNER_SLOTS || z->owners[slot] == 0))
+            return "an allocated frame's owner slot is empty";
+        if (allocated && !owners && slot != 0)
             return "an owner recorded with owners off";
-        if (pinned != (reserved || (allocated && r->refs > 1)))
+        if (pinned && !reserved && (!allocated || !refs || z->refs[f] < 2))
+            return "a shared frame with fewer than two references (or refcounts off)";
+        if (reserved && !pinned)
             return "pinned differs from reserved or shared";
+    }
+    return NULL;
+}
+
+/* The owner table: as many owners as owner_count says, each once, none
+ * in slot 0. */
+static const char *owners_check(const struct pmm_zone *z)
+{
+    uint32_t n = 0;
+    if (z->owners[0] != 0)
+        return "an owner in slot 0";
+    for (uint32_t s = 1; s < PMM_OWNER_SLOTS; s++) {
+        if (z->owners[s] == 0)
+            continue;
+        n++;
+        for (uint32_t t = 1; t < s; t++)
+            if (z->owners[t] == z->owners[s])
+                return "an owner in two slots";
+    }
+    if (n != z->owner_count || n > PMM_OWNERS_MAX)
+        return "owner count differs from the owner table";
+    if (z->last_owner == 0 ? z->last_slot != 0
+                           : z->last_slot != RECORD_SLOT_UNKNOWN &&
+                                 (z->last_slot >= PMM_OWNER_SLOTS ||
+                                  z->owners[z->last_slot] != z->last_owner))
+        return "the last owner looked up is not in its slot";
+    return NULL;
+}
+
+/* The hot list: free frames, not reserved, each listed once. */
+static const char *hot_check(const struct pmm_zone *z)
+{
+    if (z->hot_count > PMM_HOT_FRAMES)
+        return "hot list longer than its array";
+    for (uint32_t i = 0; i < z->hot_count; i++) {
+        uint32_t f = z->hot[i];
+        if (f >= z->frames)
+            return "a frame past the zone on the hot list";
+        if (z->used[f >> 5] & (1u << (f & 31)))
+            return "a used frame on the hot list";
+        for (uint32_t j = 0; j < i; j++)
+            if (z->hot[j] == f)
+                return "a frame twice on the hot list";
     }
     return NULL;
 }
@@ -277,6 +339,11 @@ const char *pmm_zone_check(const struct pmm_zone *z)
         return "unknown features";
     if (z->words && z->hint >= z->words)
         return "hint past the last word";
+    const char *broken = hot_check(z);
+    if (!broken)
+        broken = owners_check(z);
+    if (broken)
+        return broken;
     uint32_t free = 0, reserved = 0;
     for (uint32_t w = 0; w < z->words; w++) {
         uint32_t u = z->used[w], r = z->reserved[w];
@@ -306,7 +373,7 @@ const char *pmm_zone_check(const struct pmm_zone *z)
         return "half summary differs from the bitmap";
     if (!summary_ok(z, z->empty_l1, z->empty_l2, word_empty))
         return "empty summary differs from the bitmap";
-    const char *broken = records_check(z);
+    broken = records_check(z);
     if (broken)
         return broken;
     if (z->no_run_below && pmm_zone_largest_free_run(z, NULL) >= z->no_run_below)

@@ -17,6 +17,9 @@
  *      reaches the end of the previous word, so runs that cross words and
  *      sit at any offset are seen.  It finds the lowest run there is.
  *
+ * Every entry drains the hot list first (pmm_zone.c): the searches read
+ * the summaries, which do not yet know the listed frames are free.
+ *
  * When 3 fails, no free run of count + align - 1 frames exists (any such
  * run holds an aligned run of count), and `no_run_below` remembers it: a
  * later request for that many frames or more is refused at once.  A free
@@ -138,8 +141,7 @@ static void take_run(struct pmm_zone *z, uint32_t p, uint32_t count, uint8_t tag
                      uint32_t owner)
 {
     uint32_t end = p + count;
-    if (!(z->features & PMM_FEAT_OWNERS))
-        owner = 0;
+    uint32_t slot = z->features & PMM_FEAT_OWNERS ? owner_slot(z, owner) : 0;
     for (uint32_t w = p >> 5; w <= (end - 1) >> 5; w++) {
         uint32_t mask = word_range_mask(w, p, end);
         uint32_t old = z->used[w];
@@ -147,8 +149,7 @@ static void take_run(struct pmm_zone *z, uint32_t p, uint32_t count, uint8_t tag
         summaries_after_set(z, w, old, old | mask);
     }
     for (uint32_t f = p; f < end; f++)
-        z->records[f] =
-            (struct frame_record){.owner = owner, .refs = 1, .tag = tag, .epoch = z->epoch};
+        write_record(z, f, tag, slot);
     z->free_frames -= count;
     z->allocated_frames += count;
     z->allocs += count;
@@ -159,7 +160,9 @@ static void take_run(struct pmm_zone *z, uint32_t p, uint32_t count, uint8_t tag
 uint32_t pmm_zone_alloc_run(struct pmm_zone *z, uint32_t count, uint32_t align, uint8_t tag,
                             uint32_t owner)
 {
-    bool bad = count == 0 || align == 0 || (align & (align - 1)) != 0 || tag == TAG_FREE;
+    bool bad = count == 0 || align == 0 || (align & (align - 1)) != 0 || tag == TAG_FREE ||
+               tag >= TAG_COUNT;
+    drain_hot(z);
     if (bad || count > z->free_frames || (z->no_run_below && count >= z->no_run_below)) {
         z->failed_allocs++;
         return PMM_NO_FRAME;
@@ -194,7 +197,9 @@ uint32_t pmm_zone_alloc_run_below(struct pmm_zone *z, uint32_t count, uint32_t a
 {
     if (limit >= z->frames)
         return pmm_zone_alloc_run(z, count, align, tag, owner);
-    bool bad = count == 0 || align == 0 || (align & (align - 1)) != 0 || tag == TAG_FREE;
+    drain_hot(z);
+    bool bad = count == 0 || align == 0 || (align & (align - 1)) != 0 || tag == TAG_FREE ||
+               tag >= TAG_COUNT;
     uint64_t p = NOT_FOUND;
     if (!bad && count <= limit && count <= z->free_frames)
         p = find_run(z->used, ALL_ONES, words_for(limit), z->avail_l1, z->avail_l2, 0, count,
@@ -248,6 +253,7 @@ enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t co
         return e;
     }
     uint32_t end = first + count;
+    drain_hot(z); /* summaries_after_clear needs them exact */
     for (uint32_t w = first >> 5; w <= (end - 1) >> 5; w++) {
         uint32_t mask = word_range_mask(w, first, end);
         uint32_t old = z->used[w];

@@ -4,8 +4,10 @@
  *
  *   zone    Kernel-V's pmm_zone (src/memory/pmm_zone*.c, compiled into this
  *           program), with reference counts and owners on, as the kernel
- *           has them (config.h): an 8-byte record a frame besides the bits.
- *   zone-lite  the same zone keeping tags only (the record is the same
+ *           has them (config.h): besides the bits, a 2-byte record (tag and
+ *           owner slot) and a 1-byte epoch a frame, written by every
+ *           allocation, and a 64-frame hot list in front of the bitmap.
+ *   zone-lite  the same zone keeping tags only (the arrays are the same
  *           size; refcounts are not counted, owners not recorded).
  *   stack   a plain free-list stack: an array of free frame numbers; alloc
  *           pops, free pushes.  No checks, no runs, 4 bytes a frame.
@@ -33,6 +35,10 @@
  *                   loop with both calls doing nothing: the part of every
  *                   churn number that is the loop, the random numbers and
  *                   the held-frame list, not the allocator.
+ *   churn, 8 owners the same, each allocation by one of 8 owners in turn (as
+ *                   when several callers interleave): the zone's one-entry
+ *                   owner cache misses every time and the owner table is
+ *                   searched.  The stacks keep no owners (same as churn).
  *   last 0.1%       everything allocated, then 786 random frames (0.1%)
  *                   freed; time the 786 allocations that take them back.
  *                   Repeated with new random frames.  Per allocation.
@@ -208,15 +214,20 @@ __attribute__((noinline)) static uint32_t linear_alloc_run(uint32_t count)
     return NONE;
 }
 
-static inline __attribute__((always_inline)) uint32_t do_alloc(enum kind k)
+static inline __attribute__((always_inline)) uint32_t do_alloc_by(enum kind k, uint32_t owner)
 {
     switch (k) {
     case ZONE:
-    case LITE:  return pmm_zone_alloc(&zone, TAG_USER, 0x1234);
+    case LITE:  return pmm_zone_alloc(&zone, TAG_USER, owner);
     case STACK: return stack_alloc();
     case CSTACK: return cstack_alloc();
     default:    return linear_alloc();
     }
+}
+
+static inline __attribute__((always_inline)) uint32_t do_alloc(enum kind k)
+{
+    return do_alloc_by(k, 0x1234);
 }
 
 static inline __attribute__((always_inline)) void do_free(enum kind k, uint32_t f)
@@ -369,14 +380,18 @@ static inline __attribute__((always_inline)) void sc_seq(enum kind k, double *al
     *free_ns = (t2 - t1) / N;
 }
 
-static inline __attribute__((always_inline)) double sc_churn(enum kind k, uint32_t iters)
+/* owners: 1 (always the same caller) or 8 (callers in turn). */
+static inline __attribute__((always_inline)) double sc_churn(enum kind k, uint32_t iters,
+                                                              uint32_t owners)
 {
+    static const uint32_t callers[8] = {0xc0101234, 0xc0102345, 0xc0103456, 0xc0104567,
+                                        0xc0105678, 0xc0106789, 0xc010789a, 0xc01089ab};
     uint32_t n = half_free(k, false);
     double t0 = now_ns();
     for (uint32_t it = 0; it < iters; it++) {
         uint32_t i = rnd_below(n);
         do_free(k, held[i]);
-        held[i] = do_alloc(k);
+        held[i] = do_alloc_by(k, callers[it & (owners - 1)]);
     }
     double t1 = now_ns();
     return (t1 - t0) / (2.0 * iters);
@@ -517,11 +532,12 @@ static inline __attribute__((always_inline)) double sc_run_churn(enum kind k, ui
 /* ---- the table ------------------------------------------------------------------------ */
 
 #define NA (-1.0)
-#define ROWS 11
-enum { R_SEQ_A, R_SEQ_F, R_CHURN, R_HARNESS, R_LAST, R_FULL, R_FOUND, R_REFUSED, R_FIRST,
-       R_RCHURN };
+#define ROWS 12
+enum { R_SEQ_A, R_SEQ_F, R_CHURN, R_HARNESS, R_CHURN8, R_LAST, R_FULL, R_FOUND, R_REFUSED,
+       R_FIRST, R_RCHURN };
 static const char *const row_names[ROWS] = {
-    "alloc 100k", "free 100k", "churn 50%", "  (harness only)", "last 0.1%", "full: alloc",
+    "alloc 100k", "free 100k", "churn 50%", "  (harness only)", "churn, 8 owners",
+    "last 0.1%", "full: alloc",
     "run16 found", "run16 refused", "run16 1st refusal", "run16 refused+churn",
 };
 static double table[ROWS][KINDS];
@@ -544,8 +560,12 @@ static inline __attribute__((always_inline)) void measure(enum kind k, int rep)
     table[R_SEQ_A][k] = min2(table[R_SEQ_A][k], a);
     table[R_SEQ_F][k] = min2(table[R_SEQ_F][k], f);
     zone_sane(k);
-    table[R_CHURN][k] = min2(table[R_CHURN][k], sc_churn(k, slow ? 2000 : 4000000));
+    table[R_CHURN][k] = min2(table[R_CHURN][k], sc_churn(k, slow ? 2000 : 4000000, 1));
     zone_sane(k);
+    if (!slow) {
+        table[R_CHURN8][k] = min2(table[R_CHURN8][k], sc_churn(k, 4000000, 8));
+        zone_sane(k);
+    }
     table[R_LAST][k] = min2(table[R_LAST][k], sc_last(k, slow ? 4 : 200));
     zone_sane(k);
     if (slow)

@@ -66,6 +66,12 @@ enum pmm_error pmm_unref(void *frame);
  * (FRAME_OUT_OF_RANGE past the zone). */
 void pmm_query(paddr_t addr, struct frame_info *out);
 
+/* pmm_owner_format - name an allocation's owner (frame_info.owner, a
+ * return address) for people: its function, "nobody recorded" for 0,
+ * "unknown: the owner table was full" for PMM_OWNER_UNKNOWN.  Returns
+ * what ksnprintf returns. */
+int pmm_owner_format(uint32_t owner, char *buf, size_t size);
+
 /* pmm_summarize - the states of the frames in [first, first + bytes) and
  * the records of up to `samples` of them (pmm_zone_summarize): one cell of
  * the frame grid.  Safe from an interrupt handler. */

@@ -174,7 +174,7 @@ static void describe_address(uint32_t va)
             : fi.state == FRAME_FREE     ? "free"
                                          : "outside the frame allocator",
             pmm_tag_name(fi.tag), fi.refs, fi.owner ? ", by " : "",
-            fi.owner ? sym(fi.owner, owner, sizeof(owner)) : "",
+            fi.owner ? (pmm_owner_format(fi.owner, owner, sizeof(owner)), owner) : "",
             memmap_type_name(memmap_type_at(pa)));
     }
 }

@@ -13,6 +13,7 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/pmm.h"
+#include "kernel/symbols.h"
 #include "kernel/timer.h"
 #include "kernel/x86.h"
 #include "pmm_internal.h"
@@ -277,4 +278,14 @@ size_t pmm_history(struct pmm_sample *out, size_t max)
         out[i] = history[(oldest + skip + i) % PMM_HISTORY];
     irq_restore(flags);
     return n;
+}
+
+/* pmm_owner_format - see pmm.h. */
+int pmm_owner_format(uint32_t owner, char *buf, size_t size)
+{
+    if (owner == PMM_OWNER_UNKNOWN)
+        return ksnprintf(buf, size, "unknown: the owner table was full");
+    if (owner == 0)
+        return ksnprintf(buf, size, "nobody recorded");
+    return symbols_format_return(owner, buf, size);
 }

@@ -148,8 +148,12 @@ static void take_run(struct pmm_zone *z, uint32_t p, uint32_t count, uint8_t tag
         z->used[w] = old | mask;
         summaries_after_set(z, w, old, old | mask);
     }
+    /* Every frame of the run gets the same record and epoch: filled, not
+     * written one by one. */
+    frame_record_t r = make_record(tag, slot);
     for (uint32_t f = p; f < end; f++)
-        write_record(z, f, tag, slot);
+        z->records[f] = r;
+    memset(&z->epochs[p], z->epoch, count);
     z->free_frames -= count;
     z->allocated_frames += count;
     z->allocs += count;

@@ -20,13 +20,13 @@ static void print_colored(uint8_t fg, const char *text)
     console_set_attr(saved);
 }
 
-static void frames_line(const char *what, uint32_t frames, uint8_t fg)
+static void frames_line(const char *what, uint32_t frames, uint8_t fg, const char *note)
 {
     char size[16], text[24];
     format_size(size, sizeof(size), (uint64_t)frames * FRAME_SIZE);
     ksnprintf(text, sizeof(text), "  %-10s", what);
     print_colored(fg, text);
-    kprintf("%8u  %10s\n", frames, size);
+    kprintf("%8u  %10s%s\n", frames, size, note);
 }
 
 static void frames_summary(void)
@@ -36,9 +36,12 @@ static void frames_summary(void)
     format_size(size, sizeof(size), (uint64_t)z->frames * FRAME_SIZE);
     kprintf("frames: %u frames of 4 KiB (%s), every frame below 0x%08x\n", z->frames, size,
             z->frames << FRAME_SHIFT);
-    frames_line("free", z->free_frames, viz_tag_color(TAG_FREE));
-    frames_line("allocated", z->allocated_frames, VGA_WHITE);
-    frames_line("reserved", z->reserved_frames, viz_tag_color(TAG_RESERVED));
+    /* The hot list: frames freed last, handed out again first (pmm_zone.h). */
+    char hot[48];
+    ksnprintf(hot, sizeof(hot), "  (%u on the hot list: the next out)", z->hot_count);
+    frames_line("free", z->free_frames, viz_tag_color(TAG_FREE), z->hot_count ? hot : "");
+    frames_line("allocated", z->allocated_frames, VGA_WHITE, "");
+    frames_line("reserved", z->reserved_frames, viz_tag_color(TAG_RESERVED), "");
     kprintf("by tag:");
     unsigned col = 7;
     for (unsigned t = 1; t < TAG_COUNT; t++) {
@@ -215,7 +218,7 @@ static void describe_frame(paddr_t addr)
     }
     if (fi.state == FRAME_ALLOCATED) {
         char who[64]; /* the owner is a return address: name its caller */
-        symbols_format_return(fi.owner, who, sizeof(who));
+        pmm_owner_format(fi.owner, who, sizeof(who));
         kprintf(", %u reference%s, allocated by 0x%08x (%s)", fi.refs, fi.refs == 1 ? "" : "s",
                 fi.owner, who);
     }

@@ -226,7 +226,7 @@ static void frame_details(uint32_t frame)
                fi.refs == 1 ? "" : "s", fi.age, fi.age >= 128 ? " or more" : "");
     /* The owner is a return address: name the function it returns into. */
     char who[48];
-    symbols_format_return(fi.owner, who, sizeof(who));
+    pmm_owner_format(fi.owner, who, sizeof(who));
     viz_printf(INFO_ROW + 1, 1, TEXT_ATTR, "allocated by %s (return address 0x%08x)", who,
                fi.owner);
 }

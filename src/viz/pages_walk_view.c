@@ -180,7 +180,7 @@ void viz_pages_pte_info(unsigned top, uint32_t dir_index, uint32_t index)
         char owner[28] = "";
         pmm_query(pte_frame(e), &fi);
         if (fi.state == FRAME_ALLOCATED && fi.owner)
-            symbols_format(fi.owner, owner, sizeof(owner));
+            pmm_owner_format(fi.owner, owner, sizeof(owner));
         col = viz_printf(top + 1, 3, TEXT_ATTR, "-> frame 0x%08x: %s, tag %s", pte_frame(e),
                          state_name(fi.state), pmm_tag_name(fi.tag));
         if (fi.state == FRAME_ALLOCATED)

@@ -6,7 +6,8 @@
  *           program), with reference counts and owners on, as the kernel
  *           has them (config.h): besides the bits, a 2-byte record (tag and
  *           owner slot) and a 1-byte epoch a frame, written by every
- *           allocation, and a 64-frame hot list in front of the bitmap.
+ *           allocation, and a 64-frame queue of freed frames in front of
+ *           the bitmap.
  *   zone-lite  the same zone keeping tags only (the arrays are the same
  *           size; refcounts are not counted, owners not recorded).
  *   stack   a plain free-list stack: an array of free frame numbers; alloc
@@ -56,13 +57,15 @@
  *   run16 1st refusal  the first of those requests, alone (for the zone: the
  *                   exact search over all the words that have a free frame,
  *                   before its answer is remembered).
- *   run16 refused+churn  between two requests, one frame freed and one
- *                   allocated (as in churn), so the negative cache must
- *                   survive frees that cannot make a run of 16.  Now and
- *                   then a free does join two runs into 16: that request
- *                   finds it, and the next one searches everything again
- *                   (the count is printed).  Per iteration (free + alloc +
- *                   request).
+ *   run16 refused+churn  a random held frame freed, a request, one frame
+ *                   allocated (as in churn, but the request comes between:
+ *                   it sends the freed frame from the zone's queue to the
+ *                   bitmap, where it may join two free runs), so the
+ *                   negative cache must survive frees that cannot make a
+ *                   run of 16.  Now and then a free does join two runs into
+ *                   16: that request finds it, and the next one searches
+ *                   everything again (the count is printed).  Per iteration
+ *                   (free + request + alloc).
  *
  * Then the goals, as ratios taken in this run (or absolute times), with
  * PASS or MISS for the zone as the kernel configures it (zone-lite's value
@@ -522,8 +525,8 @@ static inline __attribute__((always_inline)) double sc_run_churn(enum kind k, ui
     for (uint32_t it = 0; it < iters; it++) {
         uint32_t i = rnd_below(n);
         do_free(k, held[i]);
+        *found += do_run16(k) != NONE; /* the free may have joined two runs */
         held[i] = do_alloc(k);
-        *found += do_run16(k) != NONE; /* a free may have joined two runs */
     }
     double t1 = now_ns();
     return (t1 - t0) / iters;

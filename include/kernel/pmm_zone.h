@@ -23,14 +23,15 @@
  * finding a word with the property takes three find-first-set steps, not
  * a scan.  A hint remembers where the last allocation found room.
  *
- * The hot list: a single frame that is freed goes on a short stack (its
- * `used` bit cleared, so it is free for every reader) and the next single
- * allocation takes it back first, newest first.  Its bitmap word and
- * record are still in the cache, and neither call touches a summary: a
- * free and an allocation in turn cost little more than a free-list stack.
- * The summaries are brought up to date for the listed frames ("draining"
- * the list) when it is full and before anything else that reads or
- * changes the bitmap through them.
+ * The queue: a single frame that is freed joins a queue of up to 64 (its
+ * `used` bit cleared, so it is free for every reader, and its record asked
+ * for from memory), and single allocations take the oldest queued frame
+ * first.  Neither call touches a summary, and by the time a frame leaves
+ * the queue its record is in the cache: a free and an allocation in turn
+ * cost a few times a free-list stack.  The summaries are brought up to date
+ * for queued frames ("draining" them) when the queue is full (its older
+ * half) and before anything else that reads or changes the bitmap through
+ * them (all of it).
  */
 #ifndef KERNEL_PMM_ZONE_H
 #define KERNEL_PMM_ZONE_H
@@ -86,7 +87,7 @@ const char *pmm_error_str(enum pmm_error e);
 #define PMM_FEAT_OWNERS 0x2 /* who allocated the frame (without: 0) */
 
 #define PMM_NO_FRAME ((uint32_t)-1)
-#define PMM_HOT_FRAMES 64 /* frames the hot list holds */
+#define PMM_QUEUE_FRAMES 64 /* freed frames the queue holds (a power of 2) */
 #define PMM_REF_MAX 0xffffu
 
 /* Owners: a frame's record keeps the slot of its owner (the caller's
@@ -152,10 +153,11 @@ struct pmm_zone {
     uint32_t owner_count;           /* slots in use */
     uint32_t last_owner, last_slot; /* the last owner looked up */
     uint32_t hint;                  /* word where the next search starts */
-    uint32_t hot_count;             /* frames on the hot list */
-    uint32_t hot[PMM_HOT_FRAMES];   /* freed single frames, newest last: free
-                                       in `used`, still "used" in the
-                                       summaries until they are drained */
+    uint32_t queue_head;            /* index of the oldest queued frame */
+    uint32_t queue_count;           /* frames in the queue */
+    uint32_t queue[PMM_QUEUE_FRAMES]; /* freed single frames, a ring: free in
+                                       `used`, still "used" in the summaries
+                                       until they are drained */
     uint8_t epoch;                  /* a clock the owner advances (the kernel:
                                        seconds); allocations record it, and
                                        a frame's age is epoch - its epoch
@@ -196,8 +198,8 @@ void pmm_zone_release(struct pmm_zone *z, uint32_t first, uint32_t count);
 uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, uint8_t tag);
 
 /*
- * pmm_zone_alloc - one free frame: the newest on the hot list, or when
- * that is empty the lowest-addressed free frame from the hint's word on;
+ * pmm_zone_alloc - one free frame: the oldest in the queue, or when that
+ * is empty the lowest-addressed free frame from the hint's word on;
  * it becomes allocated with tag, refcount 1 and owner.  Returns its
  * number, or PMM_NO_FRAME when none is free (answered from the free
  * counter, with no search) or tag is TAG_FREE.
@@ -224,9 +226,9 @@ uint32_t pmm_zone_alloc_run(struct pmm_zone *z, uint32_t count, uint32_t align, 
 uint32_t pmm_zone_alloc_run_below(struct pmm_zone *z, uint32_t count, uint32_t align,
                                   uint32_t limit, uint8_t tag, uint32_t owner);
 
-/* pmm_zone_free - free one allocated frame with refcount 1 (it goes on
- * the hot list; a full list is drained first).  Errors: RANGE, RESERVED,
- * NOT_ALLOCATED (already free), SHARED (refs > 1). */
+/* pmm_zone_free - free one allocated frame with refcount 1 (it joins the
+ * queue; when that is full, its older half is drained first).  Errors:
+ * RANGE, RESERVED, NOT_ALLOCATED (already free), SHARED (refs > 1). */
 enum pmm_error pmm_zone_free(struct pmm_zone *z, uint32_t frame);
 
 /* pmm_zone_free_run - free [first, first+count): all frames are checked
@@ -242,11 +244,10 @@ enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t co
 enum pmm_error pmm_zone_ref(struct pmm_zone *z, uint32_t frame);
 enum pmm_error pmm_zone_unref(struct pmm_zone *z, uint32_t frame, bool *freed);
 
-/* pmm_zone_drain_hot - bring the summaries up to date for the frames on
- * the hot list and empty it (they stay free).  The zone does this itself
- * whenever it must; tests and the `frames` command call it to see a
- * zone with nothing pending. */
-void pmm_zone_drain_hot(struct pmm_zone *z);
+/* pmm_zone_drain_queue - bring the summaries up to date for the queued
+ * frames and empty the queue (they stay free).  The zone does this itself
+ * whenever it must; tests call it to see a zone with nothing pending. */
+void pmm_zone_drain_queue(struct pmm_zone *z);
 
 /* pmm_zone_query - state, tag, refs, owner of one frame. */
 void pmm_zone_query(const struct pmm_zone *z, uint32_t frame, struct frame_info *out);

@@ -24,15 +24,21 @@
  * Frame 0 is an ordinary frame here: the kernel glue reserves it (so that
  * a NULL frame address never means a real frame); the zone stays general.
  *
- * The hot list (see pmm_zone.h) sits in front of all that: a free of a
- * single frame clears its `used` bit and pushes it; the next single
- * allocation pops it and sets the bit again.  Only those two bitmap words
- * and the record are touched, all still in the cache, and the summaries
- * are left saying "used" for the listed frames.  So every other path that
- * reads the summaries or changes `used` through them drains the list
- * first (pmm_zone_drain_hot: three summary bits a frame), and the bitmap
- * path of pmm_zone_alloc runs only when the list is empty.  A double free
- * of a listed frame is still caught: its `used` bit is clear.
+ * The queue (see pmm_zone.h) sits in front of all that: a free of a
+ * single frame clears its `used` bit, asks for its record's cache line and
+ * queues it; a single allocation takes the oldest queued frame and sets
+ * its bit again.  Only that bitmap word (still in the cache) and the
+ * record are touched, and the summaries are left saying "used" for the
+ * queued frames.  So every other path that reads the summaries or changes
+ * `used` through them drains the queue first (pmm_zone_drain_queue: three
+ * summary bits a frame), and the bitmap path of pmm_zone_alloc runs only
+ * when the queue is empty.  A double free of a queued frame is still
+ * caught: its `used` bit is clear.  Oldest first rather than newest first
+ * (a stack) because the record's line takes longer to come from memory
+ * than one free and allocation take: a frame freed and handed out again at
+ * once waits for it, one that has waited in the queue finds it there.  A
+ * freed frame is also not reused at once, which gives a stale pointer's
+ * writes a while to land in a free (and, in debug builds, poisoned) frame.
  *
  * A frame's record (tag and owner slot, 2 bytes) and epoch (1 byte) are
  * written when it is allocated or reserved and only read while it is: a
@@ -157,7 +163,7 @@ static void set_reserved_records(struct pmm_zone *z, uint32_t w, uint32_t bits, 
 void pmm_zone_release(struct pmm_zone *z, uint32_t first, uint32_t count)
 {
     uint32_t end;
-    drain_hot(z);
+    drain_queue(z);
     if (!clip(z, first, count, &end))
         return;
     for (uint32_t w = first >> 5; w <= (end - 1) >> 5; w++) {
@@ -182,7 +188,7 @@ void pmm_zone_release(struct pmm_zone *z, uint32_t first, uint32_t count)
 uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, uint8_t tag)
 {
     uint32_t end, hit = 0;
-    drain_hot(z);
+    drain_queue(z);
     if (!clip(z, first, count, &end))
         return 0;
     if (tag == TAG_FREE || tag >= TAG_COUNT)
@@ -281,14 +287,16 @@ uint32_t owner_slot_find(struct pmm_zone *z, uint32_t owner)
  * as is a tag that is not one (it would not fit in the record). */
 uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner)
 {
-    if (z->free_frames == 0 || tag == TAG_FREE || tag >= TAG_COUNT) {
+    if (__builtin_expect(z->free_frames == 0, 0) || tag == TAG_FREE || tag >= TAG_COUNT) {
         z->failed_allocs++;
         return PMM_NO_FRAME;
     }
     uint32_t slot = z->features & PMM_FEAT_OWNERS ? owner_slot(z, owner) : 0;
-    if (z->hot_count == 0)
+    if (z->queue_count == 0)
         return take_one(z, tag, slot);
-    uint32_t f = z->hot[--z->hot_count];
+    uint32_t f = z->queue[z->queue_head];
+    z->queue_head = (z->queue_head + 1) & (PMM_QUEUE_FRAMES - 1);
+    z->queue_count--;
     z->used[f >> 5] |= 1u << (f & 31);
     write_record(z, f, tag, slot);
     z->free_frames--;
@@ -310,29 +318,39 @@ HOT enum pmm_error free_refusal(const struct pmm_zone *z, uint32_t w, uint32_t b
     return PMM_OK;
 }
 
-/* pmm_zone_drain_hot - see pmm_zone.h.  The listed frames are already
- * free in `used`; only their words' summary bits are behind.  Their
- * records are asked for now: frames that leave the list this way are
- * found later by the bitmap search, often when little else is free. */
-void pmm_zone_drain_hot(struct pmm_zone *z)
+/* The oldest n queued frames leave the queue (free in `used` already;
+ * only their words' summary bits are behind). */
+static void drain_oldest(struct pmm_zone *z, uint32_t n)
 {
-    for (uint32_t i = 0; i < z->hot_count; i++) {
-        summaries_refresh(z, z->hot[i] >> 5);
-        warm_records(z, z->hot[i], 1);
+    uint32_t last = UINT32_MAX; /* frames freed in order share words */
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t w = queued(z, i) >> 5;
+        if (w != last)
+            summaries_refresh(z, w);
+        last = w;
     }
-    z->hot_count = 0;
+    z->queue_head = (z->queue_head + n) & (PMM_QUEUE_FRAMES - 1);
+    z->queue_count -= n;
+}
+
+/* pmm_zone_drain_queue - see pmm_zone.h. */
+void pmm_zone_drain_queue(struct pmm_zone *z)
+{
+    drain_oldest(z, z->queue_count);
 }
 
 /* Frame f (`bit` in word w) is allocated with one reference: make it free
- * and put it on the hot list.  Its record is left as it was, and not
- * asked for: the next allocation takes this frame straight away, sooner
- * than a prefetch could bring the line (one costs more than it saves). */
+ * and queue it (the older half of a full queue is drained first, so that
+ * a queue kept busy holds 32 to 64 frames).  Its record is left as it
+ * was, but its line is asked for: the allocation that takes the frame out
+ * of the queue writes it. */
 HOT void give_back(struct pmm_zone *z, uint32_t f, uint32_t w, uint32_t bit)
 {
-    if (__builtin_expect(z->hot_count == PMM_HOT_FRAMES, 0))
-        pmm_zone_drain_hot(z);
+    if (__builtin_expect(z->queue_count == PMM_QUEUE_FRAMES, 0))
+        drain_oldest(z, PMM_QUEUE_FRAMES / 2);
     z->used[w] &= ~bit;
-    z->hot[z->hot_count++] = f;
+    z->queue[(z->queue_head + z->queue_count++) & (PMM_QUEUE_FRAMES - 1)] = f;
+    warm_records(z, f, 1);
     z->free_frames++;
     z->allocated_frames--;
     z->frees++;

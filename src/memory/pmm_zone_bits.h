@@ -190,7 +190,7 @@ HOT void summary_set(uint32_t *l1, uint32_t *l2, uint32_t w, bool on)
 }
 
 /* Word w's three summary bits made to match its `used` value, whatever
- * they said before (draining the hot list). */
+ * they said before (draining the queue). */
 static inline void summaries_refresh(struct pmm_zone *z, uint32_t w)
 {
     uint32_t u = z->used[w];
@@ -200,11 +200,17 @@ static inline void summaries_refresh(struct pmm_zone *z, uint32_t w)
 }
 
 /* Draining before the summaries are read or changed by anything but the
- * hot list itself (pmm_zone_drain_hot does the work, out of line). */
-HOT void drain_hot(struct pmm_zone *z)
+ * queue itself (pmm_zone_drain_queue does the work, out of line). */
+HOT void drain_queue(struct pmm_zone *z)
 {
-    if (z->hot_count)
-        pmm_zone_drain_hot(z);
+    if (z->queue_count)
+        pmm_zone_drain_queue(z);
+}
+
+/* The i-th oldest frame in the queue. */
+static inline uint32_t queued(const struct pmm_zone *z, uint32_t i)
+{
+    return z->queue[(z->queue_head + i) & (PMM_QUEUE_FRAMES - 1)];
 }
 
 /*

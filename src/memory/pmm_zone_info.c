@@ -224,14 +224,14 @@ static uint32_t tail_bits(const struct pmm_zone *z)
     return (z->frames & 31) ? ALL_ONES << (z->frames & 31) : 0;
 }
 
-/* Word w of `used` as the summaries see it: the frames on the hot list
- * still count as used there. */
+/* Word w of `used` as the summaries see it: queued frames still count as
+ * used there. */
 static uint32_t used_as_summarised(const struct pmm_zone *z, uint32_t w)
 {
     uint32_t u = z->used[w];
-    for (uint32_t i = 0; i < z->hot_count; i++)
-        if (z->hot[i] >> 5 == w)
-            u |= 1u << (z->hot[i] & 31);
+    for (uint32_t i = 0; i < z->queue_count; i++)
+        if (queued(z, i) >> 5 == w)
+            u |= 1u << (queued(z, i) & 31);
     return u;
 }
 
@@ -312,20 +312,20 @@ static const char *owners_check(const struct pmm_zone *z)
     return NULL;
 }
 
-/* The hot list: free frames, not reserved, each listed once. */
-static const char *hot_check(const struct pmm_zone *z)
+/* The queue: free frames (so not reserved), each queued once. */
+static const char *queue_check(const struct pmm_zone *z)
 {
-    if (z->hot_count > PMM_HOT_FRAMES)
-        return "hot list longer than its array";
-    for (uint32_t i = 0; i < z->hot_count; i++) {
-        uint32_t f = z->hot[i];
+    if (z->queue_count > PMM_QUEUE_FRAMES || z->queue_head >= PMM_QUEUE_FRAMES)
+        return "queue head or count past its array";
+    for (uint32_t i = 0; i < z->queue_count; i++) {
+        uint32_t f = queued(z, i);
         if (f >= z->frames)
-            return "a frame past the zone on the hot list";
+            return "a frame past the zone in the queue";
         if (z->used[f >> 5] & (1u << (f & 31)))
-            return "a used frame on the hot list";
+            return "a used frame in the queue";
         for (uint32_t j = 0; j < i; j++)
-            if (z->hot[j] == f)
-                return "a frame twice on the hot list";
+            if (queued(z, j) == f)
+                return "a frame twice in the queue";
     }
     return NULL;
 }
@@ -339,7 +339,7 @@ const char *pmm_zone_check(const struct pmm_zone *z)
         return "unknown features";
     if (z->words && z->hint >= z->words)
         return "hint past the last word";
-    const char *broken = hot_check(z);
+    const char *broken = queue_check(z);
     if (!broken)
         broken = owners_check(z);
     if (broken)

@@ -17,8 +17,8 @@
  *      reaches the end of the previous word, so runs that cross words and
  *      sit at any offset are seen.  It finds the lowest run there is.
  *
- * Every entry drains the hot list first (pmm_zone.c): the searches read
- * the summaries, which do not yet know the listed frames are free.
+ * Every entry drains the queue first (pmm_zone.c): the searches read the
+ * summaries, which do not yet know the queued frames are free.
  *
  * When 3 fails, no free run of count + align - 1 frames exists (any such
  * run holds an aligned run of count), and `no_run_below` remembers it: a
@@ -166,7 +166,7 @@ uint32_t pmm_zone_alloc_run(struct pmm_zone *z, uint32_t count, uint32_t align, 
 {
     bool bad = count == 0 || align == 0 || (align & (align - 1)) != 0 || tag == TAG_FREE ||
                tag >= TAG_COUNT;
-    drain_hot(z);
+    drain_queue(z);
     if (bad || count > z->free_frames || (z->no_run_below && count >= z->no_run_below)) {
         z->failed_allocs++;
         return PMM_NO_FRAME;
@@ -201,7 +201,7 @@ uint32_t pmm_zone_alloc_run_below(struct pmm_zone *z, uint32_t count, uint32_t a
 {
     if (limit >= z->frames)
         return pmm_zone_alloc_run(z, count, align, tag, owner);
-    drain_hot(z);
+    drain_queue(z);
     bool bad = count == 0 || align == 0 || (align & (align - 1)) != 0 || tag == TAG_FREE ||
                tag >= TAG_COUNT;
     uint64_t p = NOT_FOUND;
@@ -257,7 +257,7 @@ enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t co
         return e;
     }
     uint32_t end = first + count;
-    drain_hot(z); /* summaries_after_clear needs them exact */
+    drain_queue(z); /* summaries_after_clear needs them exact */
     for (uint32_t w = first >> 5; w <= (end - 1) >> 5; w++) {
         uint32_t mask = word_range_mask(w, first, end);
         uint32_t old = z->used[w];

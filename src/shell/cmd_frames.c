@@ -36,10 +36,10 @@ static void frames_summary(void)
     format_size(size, sizeof(size), (uint64_t)z->frames * FRAME_SIZE);
     kprintf("frames: %u frames of 4 KiB (%s), every frame below 0x%08x\n", z->frames, size,
             z->frames << FRAME_SHIFT);
-    /* The hot list: frames freed last, handed out again first (pmm_zone.h). */
-    char hot[48];
-    ksnprintf(hot, sizeof(hot), "  (%u on the hot list: the next out)", z->hot_count);
-    frames_line("free", z->free_frames, viz_tag_color(TAG_FREE), z->hot_count ? hot : "");
+    /* The queue: frames freed one at a time, handed out again first. */
+    char queued[48];
+    ksnprintf(queued, sizeof(queued), "  (%u queued: the next out)", z->queue_count);
+    frames_line("free", z->free_frames, viz_tag_color(TAG_FREE), z->queue_count ? queued : "");
     frames_line("allocated", z->allocated_frames, VGA_WHITE, "");
     frames_line("reserved", z->reserved_frames, viz_tag_color(TAG_RESERVED), "");
     kprintf("by tag:");

@@ -28,12 +28,18 @@
  * single frame clears its `used` bit, asks for its record's cache line and
  * queues it; a single allocation takes the oldest queued frame and sets
  * its bit again.  Only that bitmap word (still in the cache) and the
- * record are touched, and the summaries are left saying "used" for the
- * queued frames.  So every other path that reads the summaries or changes
- * `used` through them drains the queue first (pmm_zone_drain_queue: three
- * summary bits a frame), and the bitmap path of pmm_zone_alloc runs only
- * when the queue is empty.  A double free of a queued frame is still
- * caught: its `used` bit is clear.  Oldest first rather than newest first
+ * record are touched.  A double free of a queued frame is still caught:
+ * its `used` bit is clear.
+ *
+ * Summaries while frames are queued: a word's summary bits may count its
+ * queued frames as free or as used, but its other frames exactly.  A
+ * free leaves them alone (the queued frame counts as used); draining
+ * recomputes them from `used` (queued frames left in the word count as
+ * free); taking a frame out of the queue turns off any property the word
+ * has lost (summaries_after_set), so a summary never promises a frame
+ * that is not free.  With the queue empty they are exact, which is when
+ * the bitmap path of pmm_zone_alloc runs; every other path that reads the
+ * summaries or changes `used` through them drains the queue first.  Oldest first rather than newest first
  * (a stack) because the record's line takes longer to come from memory
  * than one free and allocation take: a frame freed and handed out again at
  * once waits for it, one that has waited in the queue finds it there.  A
@@ -297,7 +303,9 @@ uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner)
     uint32_t f = z->queue[z->queue_head];
     z->queue_head = (z->queue_head + 1) & (PMM_QUEUE_FRAMES - 1);
     z->queue_count--;
-    z->used[f >> 5] |= 1u << (f & 31);
+    uint32_t w = f >> 5, old = z->used[w], new = old | (1u << (f & 31));
+    z->used[w] = new;
+    summaries_after_set(z, w, old, new); /* see "summaries" above */
     write_record(z, f, tag, slot);
     z->free_frames--;
     z->allocated_frames++;

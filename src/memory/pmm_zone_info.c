@@ -224,9 +224,8 @@ static uint32_t tail_bits(const struct pmm_zone *z)
     return (z->frames & 31) ? ALL_ONES << (z->frames & 31) : 0;
 }
 
-/* Word w of `used` as the summaries see it: queued frames still count as
- * used there. */
-static uint32_t used_as_summarised(const struct pmm_zone *z, uint32_t w)
+/* Word w of `used` with its queued frames counted as used. */
+static uint32_t used_with_queued(const struct pmm_zone *z, uint32_t w)
 {
     uint32_t u = z->used[w];
     for (uint32_t i = 0; i < z->queue_count; i++)
@@ -235,18 +234,23 @@ static uint32_t used_as_summarised(const struct pmm_zone *z, uint32_t w)
     return u;
 }
 
-/* One summary against the words of `used`, and its l2 against its l1. */
+/* One summary against the words of `used` (a word's bit may count its
+ * queued frames either way: see pmm_zone.c), and its l2 against its l1. */
 static bool summary_ok(const struct pmm_zone *z, const uint32_t *l1, const uint32_t *l2,
                        bool (*property)(uint32_t))
 {
     uint32_t n1 = words_for(z->words), n2 = words_for(n1);
     for (uint32_t i = 0; i < n1; i++) {
-        uint32_t want = 0;
-        for (uint32_t b = 0; b < 32 && (i << 5) + b < z->words; b++)
-            if (property(used_as_summarised(z, (i << 5) + b)))
-                want |= 1u << b;
-        if (l1[i] != want)
-            return false;
+        for (uint32_t b = 0; b < 32 && (i << 5) + b < z->words; b++) {
+            uint32_t w = (i << 5) + b;
+            bool bit = l1[i] & (1u << b);
+            if (bit && !property(z->used[w]))
+                return false; /* promises what is not free */
+            if (!bit && property(used_with_queued(z, w)))
+                return false; /* hides frames that are not queued */
+        }
+        if (z->words - (i << 5) < 32 && (l1[i] >> (z->words - (i << 5))) != 0)
+            return false; /* bits past the last word */
     }
     for (uint32_t k = 0; k < n2; k++) {
         uint32_t want = 0;

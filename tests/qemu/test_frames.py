@@ -137,6 +137,33 @@ class FramesTest(KernelTestCase):
         s = m.screen()
         self.assertIsNotNone(s.find('every invariant holds'))
 
+    def test_freed_frames_wait_in_a_queue(self):
+        """A frame freed on its own waits in the zone's queue (`frames` says
+        how many); allocations take the oldest first; a run drains it."""
+        m = self.boot()
+        got = []
+        for _ in range(3):
+            out = m.run_command('alloc')
+            got.append(re.search(r'^alloc: frame (0x[0-9a-f]{8}), tag user$', out, re.M).group(1))
+        a, b, c = got
+        self.assertNotRegex(m.run_command('frames'), r'queued')
+        m.run_command('free ' + a)
+        m.run_command('free ' + b)
+        out = m.run_command('frames')
+        self.assertRegex(out, r'(?m)^  free .*\(2 queued: the next out\)$')
+        self.assertRegex(m.run_command('frame ' + a), r'frame %s: free, tag free' % a)
+        out = m.run_command('alloc')
+        self.assertIn('alloc: frame %s, tag user' % a, out)  # the oldest first
+        out = m.run_command('alloc')
+        self.assertIn('alloc: frame %s, tag user' % b, out)
+        self.assertNotRegex(m.run_command('frames'), r'queued')
+        m.run_command('free ' + c)
+        self.assertRegex(m.run_command('frames'), r'\(1 queued: the next out\)')
+        out = m.run_command('alloc 2')
+        self.assertRegex(out, r'^alloc: 2 frames ', )
+        self.assertNotRegex(m.run_command('frames'), r'queued')  # a run drains the queue
+        self.assertIn('every invariant holds', m.run_command('frames check'))
+
     def test_trace_and_history(self):
         """With trace=pmm every allocation and free is a serial line naming
         its caller; `frames history` counts them by second."""

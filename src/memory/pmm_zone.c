@@ -328,7 +328,7 @@ HOT enum pmm_error free_refusal(const struct pmm_zone *z, uint32_t w, uint32_t b
 
 /* The oldest n queued frames leave the queue (free in `used` already;
  * only their words' summary bits are behind). */
-static void drain_oldest(struct pmm_zone *z, uint32_t n)
+__attribute__((noinline)) static void drain_oldest(struct pmm_zone *z, uint32_t n)
 {
     uint32_t last = UINT32_MAX; /* frames freed in order share words */
     for (uint32_t i = 0; i < n; i++) {
@@ -339,6 +339,13 @@ static void drain_oldest(struct pmm_zone *z, uint32_t n)
     }
     z->queue_head = (z->queue_head + n) & (PMM_QUEUE_FRAMES - 1);
     z->queue_count -= n;
+}
+
+/* cache_after_free for one frame, out of line: it is rarely needed, and
+ * inlined it would make every free save registers it uses. */
+__attribute__((noinline)) static void cache_after_free_one(struct pmm_zone *z, uint32_t f)
+{
+    cache_after_free(z, f, 1);
 }
 
 /* pmm_zone_drain_queue - see pmm_zone.h. */
@@ -363,7 +370,7 @@ HOT void give_back(struct pmm_zone *z, uint32_t f, uint32_t w, uint32_t bit)
     z->allocated_frames--;
     z->frees++;
     if (z->no_run_below)
-        cache_after_free(z, f, 1);
+        cache_after_free_one(z, f);
 }
 
 /* pmm_zone_free - see pmm_zone.h. */

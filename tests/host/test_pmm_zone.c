@@ -898,9 +898,15 @@ static void test_owner_table(void)
     pmm_zone_release(&t.z, 0, 2048);
     /* Owners like call sites: close together (so the hash must spread
      * them), each allocating one frame, frame i by owner i. */
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < n - 1; i++)
         CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_HEAP, 0xc0100000u + 4 * i), i);
+    CHECK_EQ_U64(t.z.owner_count, n - 1);
+    /* The 768th still finds room. */
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_HEAP, 0xc0100000u + 4 * (n - 1)), n - 1);
     CHECK_EQ_U64(t.z.owner_count, n);
+    pmm_zone_query(&t.z, n - 1, &fi);
+    CHECK_EQ_U64(fi.owner, 0xc0100000u + 4 * (n - 1));
+    CHECK(rec_slot(t.z.records[n - 1]) != RECORD_SLOT_UNKNOWN);
     CHECK_OK(&t);
     /* Owner 769: a frame, no slot. */
     CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_HEAP, 0xdead0000u), n);

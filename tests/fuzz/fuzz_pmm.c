@@ -6,12 +6,17 @@
  * so the tail of the last word varies), its features, a memory-map-like
  * layout (reserved start, available ranges, holes, reservations), then one
  * operation after another until the bytes run out (at most 4096):
- * allocations of frames and of runs (random count, alignment, tag), frees
- * of what was handed out and of anything else (double, reserved, out of
- * range, runs crossing all of these), references, reservations, releases
- * and queries.  Each result is predicted by the model.  After EVERY
- * operation pmm_zone_check must pass and every frame must match the model;
- * at the end everything is freed and no frame may be lost.
+ * allocations of frames and of runs (random count, alignment, tag, owner;
+ * tags past the last one among them), frees of what was handed out and of
+ * anything else (double, reserved, out of range, runs crossing all of
+ * these), references, reservations, releases, queries and drains of the
+ * hot list.  Each result is predicted by the model, down to the frame a
+ * single allocation pops off the hot list.  After EVERY operation the hot
+ * list must equal the model's, pmm_zone_check must pass and every frame
+ * must match the model; at the end everything is freed and no frame may be
+ * lost.  (Owners come mostly from the model's pool, so the owner table
+ * stays far from full here: 4096 operations could not fill it, and
+ * test_pmm_model covers a full one.)
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -5,20 +5,40 @@
  * Shared by the model-based random test (tests/host/test_pmm_model.c,
  * numbers from a seeded PRNG) and the fuzz target (tests/fuzz/fuzz_pmm.c,
  * numbers from the fuzzer's bytes).  The model is the obvious one: an
- * array with each frame's state, tag, references and owner.  Every
- * operation's result is predicted from it and compared:
+ * array with each frame's state, tag, references and owner, plus the two
+ * things the zone remembers besides: its hot list (a stack of frames freed
+ * one at a time) and its table of owners.  Every operation's result is
+ * predicted from it and compared:
  *
- *   alloc       the lowest free frame at or after the hint's word, else the
- *               lowest free frame (exactly), or PMM_NO_FRAME when none is free
+ *   alloc       the newest frame on the hot list; when that is empty, the
+ *               lowest free frame at or after the hint's word, else the
+ *               lowest free frame (exactly); PMM_NO_FRAME when none is free
+ *               or the tag is TAG_FREE or not a tag
  *   alloc_run   a run inside the zone, aligned, all free; PMM_NO_FRAME only
- *               when the model has no such run (brute force)
+ *               when the model has no such run (brute force); one frame at
+ *               alignment 1 is a single allocation (exactly)
  *   free, free_run, ref, unref   the exact error (and bad frame), or success
  *   reserve, release             the count returned, the new states
  *
- * After every operation the counters must equal the model's; every
- * `full_every` operations (and at the end) pmm_zone_check must pass and
- * every frame's query must equal the model's record.  Everything is freed at
- * the end: no frame may be lost.
+ * The hot list, as pmm_zone.c keeps it: a frame freed alone (pmm_zone_free,
+ * free_run of one frame, the unref that drops the last reference) is
+ * pushed, after emptying ("draining") a full list; a single allocation pops
+ * the newest.  Everything else that changes the bitmap drains the list
+ * first: alloc_run and alloc_run_below at their entry (even when they then
+ * refuse), reserve and release (even over nothing), free_run of more frames
+ * once its checks have passed.  ref, unref that keeps the frame, queries
+ * and scans leave it alone.
+ *
+ * Owners: a zone with PMM_FEAT_OWNERS registers the owner (not 0) of each
+ * successful allocation while it has fewer than PMM_OWNERS_MAX; a frame
+ * allocated by an owner that found no room is reported PMM_OWNER_UNKNOWN.
+ * Owners are drawn mostly from a small pool (call sites) and now and then
+ * fresh, so a long run fills the table.
+ *
+ * After every operation the counters, the hot list and the number of
+ * owners must equal the model's; every `full_every` operations (and at the
+ * end) pmm_zone_check must pass and every frame's query must equal the
+ * model's record.  Everything is freed at the end: no frame may be lost.
  *
  * A failure prints what happened and aborts (the fuzzer wants a crash; the
  * random test then exits non-zero).
@@ -81,13 +101,25 @@ struct held {
 /* What happened, counted (to show the operations reach every case). */
 enum {
     ST_ALLOC, ST_ALLOC_FULL, ST_RUN, ST_RUN_REFUSED, ST_RUN_BAD, ST_FREE, ST_FREE_ERR,
-    ST_REF, ST_REF_ERR, ST_UNREF_FREED, ST_RESERVE, ST_RELEASE, ST_LOOK, ST_COUNT
+    ST_REF, ST_REF_ERR, ST_UNREF_FREED, ST_RESERVE, ST_RELEASE, ST_LOOK,
+    ST_HOT_POP,       /* single allocations answered from the hot list */
+    ST_DRAIN_FULL,    /* a free found the list full and drained it */
+    ST_DRAIN,         /* another operation drained a list that was not empty */
+    ST_DRAIN_HAND,    /* pmm_zone_drain_hot called on a list that was not empty */
+    ST_OWNER_UNKNOWN, /* frames allocated by an owner the full table had no room for */
+    ST_TAG_BAD,       /* allocations refused for a tag past the last one */
+    ST_COUNT
 };
 static const char *const stat_names[ST_COUNT] __attribute__((unused)) = {
     "alloc", "alloc-full", "run", "run-none", "run-badarg", "free", "free-refused",
     "ref/unref", "ref-refused", "unref-freed", "reserve", "release", "look",
+    "hot-pop", "drain-full", "drain", "drain-hand", "owner-unknown", "tag-refused",
 };
 static unsigned long model_stats[ST_COUNT];
+
+/* The owners a model draws from: a few call sites, and 0 (none). */
+#define MODEL_OWNER_POOL 40
+#define MODEL_OWNER_SET 2048 /* open addressing, at most PMM_OWNERS_MAX in it */
 
 struct model {
     struct pmm_zone z;
@@ -96,8 +128,12 @@ struct model {
     unsigned features;
     uint8_t *state, *tag;
     uint16_t *refs;
-    uint32_t *owner;
+    uint32_t *owner; /* as pmm_zone_query should report it */
     uint32_t nfree, nalloc, nres;
+    uint32_t hot[PMM_HOT_FRAMES], nhot; /* the zone's hot list, newest last */
+    uint32_t owners[MODEL_OWNER_SET], nowners; /* the owners registered (0: empty) */
+    uint32_t pool[MODEL_OWNER_POOL];
+    uint32_t fresh_owners; /* in 256 allocations, how many by a fresh owner */
     struct held *held; /* what was handed out, to pick frees from */
     size_t nheld;
     unsigned long ops, checks;
@@ -162,6 +198,9 @@ static void model_open(struct model *m, uint32_t frames, unsigned features, cons
     memset(m->refs, 0, frames * sizeof(uint16_t));
     memset(m->owner, 0, frames * sizeof(uint32_t));
     m->nres = frames;
+    for (uint32_t i = 0; i < MODEL_OWNER_POOL; i++)
+        m->pool[i] = 0xc0100000u + 0x1c4u * i; /* addresses in a kernel's text */
+    m->fresh_owners = 16;
 }
 
 static void model_close(struct model *m)
@@ -174,14 +213,89 @@ static void model_close(struct model *m)
     free(m->held);
 }
 
+/* ---- the hot list and the owners ----------------------------------------------------- */
+
+/* The zone empties its hot list (the frames stay free); `why` counts it
+ * when there was something to drain. */
+static void model_drain(struct model *m, int why)
+{
+    if (m->nhot)
+        model_stats[why]++;
+    m->nhot = 0;
+}
+
+/* Frame f was freed alone: onto the list, a full list drained first. */
+static void model_push(struct model *m, uint32_t f)
+{
+    if (m->nhot == PMM_HOT_FRAMES)
+        model_drain(m, ST_DRAIN_FULL);
+    m->hot[m->nhot++] = f;
+}
+
+/* The frame a single allocation must return (some frame is free, the tag
+ * is good): the newest listed, or the bitmap's lowest free frame from the
+ * hint's word on, else from frame 0.  A listed frame leaves the list. */
+static uint32_t model_next_single(struct model *m, uint32_t hint)
+{
+    if (m->nhot) {
+        model_stats[ST_HOT_POP]++;
+        return m->hot[--m->nhot];
+    }
+    for (uint64_t g = (uint64_t)hint * 32; g < m->frames; g++)
+        if (m->state[g] == M_FREE)
+            return (uint32_t)g;
+    for (uint32_t g = 0; g < m->frames; g++)
+        if (m->state[g] == M_FREE)
+            return g;
+    return PMM_NO_FRAME;
+}
+
+/* The model's set of registered owners: is owner in it (*at: where it is,
+ * or the empty place it would go)? */
+static bool model_owner_known(const struct model *m, uint32_t owner, uint32_t *at)
+{
+    uint32_t i = (owner ^ owner >> 13) * 0x9e3779b1u % MODEL_OWNER_SET;
+    while (m->owners[i] != 0 && m->owners[i] != owner)
+        i = (i + 1) % MODEL_OWNER_SET;
+    *at = i;
+    return m->owners[i] == owner;
+}
+
+/* A successful allocation by owner: registered if the zone keeps owners
+ * and has room; returns what a query will report for its frames. */
+static uint32_t model_owner_alloc(struct model *m, uint32_t owner)
+{
+    uint32_t at;
+    if (!(m->features & PMM_FEAT_OWNERS))
+        return 0;
+    if (owner == 0)
+        return 0;
+    if (model_owner_known(m, owner, &at))
+        return owner;
+    if (m->nowners < PMM_OWNERS_MAX) {
+        m->owners[at] = owner;
+        m->nowners++;
+        return owner;
+    }
+    return PMM_OWNER_UNKNOWN;
+}
+
 /* ---- checks ---------------------------------------------------------------------- */
 
+/* After every operation: the counters, the hot list, the owner count. */
 static void model_check_counters(struct model *m)
 {
     MODEL_EXPECT(m, m->z.free_frames == m->nfree && m->z.allocated_frames == m->nalloc &&
                         m->z.reserved_frames == m->nres,
                  "counters free %u allocated %u reserved %u, model %u %u %u", m->z.free_frames,
                  m->z.allocated_frames, m->z.reserved_frames, m->nfree, m->nalloc, m->nres);
+    MODEL_EXPECT(m, m->z.hot_count <= PMM_HOT_FRAMES && m->z.hot_count == m->nhot,
+                 "hot list of %u frames, model %u", m->z.hot_count, m->nhot);
+    for (uint32_t i = 0; i < m->nhot; i++)
+        MODEL_EXPECT(m, m->z.hot[i] == m->hot[i], "hot list [%u] is frame %u, model %u", i,
+                     m->z.hot[i], m->hot[i]);
+    MODEL_EXPECT(m, m->z.owner_count == m->nowners, "%u owners registered, model %u",
+                 m->z.owner_count, m->nowners);
 }
 
 static void model_check_full(struct model *m)
@@ -194,7 +308,7 @@ static void model_check_full(struct model *m)
         pmm_zone_query(&m->z, f, &fi);
         uint16_t refs = m->state[f] == M_ALLOC && !(m->z.features & PMM_FEAT_REFS) ? 1
                                                                                     : m->refs[f];
-        uint32_t owner = (m->z.features & PMM_FEAT_OWNERS) ? m->owner[f] : 0;
+        uint32_t owner = m->owner[f];
         MODEL_EXPECT(m, fi.state == states[m->state[f]] && fi.tag == m->tag[f] &&
                             fi.refs == refs && fi.owner == owner,
                      "frame %u: state %d tag %u refs %u owner %u; model %d %u %u %u", f,
@@ -289,15 +403,30 @@ static struct held held_take(struct model *m, struct op_source *s)
     return h;
 }
 
-/* Mostly allocation tags; now and then one to refuse (free) or a made-up one. */
+/* Mostly allocation tags; now and then one to refuse: TAG_FREE, or one
+ * past the last (some would still fit in a record's 4 bits, some not). */
 static uint8_t pick_tag(struct op_source *s)
 {
     uint32_t r = src_bits(s, 5);
     if (r == 0)
         return TAG_FREE;
     if (r == 1)
-        return 200;
+        return (uint8_t)(TAG_COUNT + src_bits(s, 2));
+    if (r == 2)
+        return (uint8_t)(255 - src_bits(s, 6));
     return (uint8_t)(TAG_PAGETABLE + r % (TAG_COUNT - TAG_PAGETABLE));
+}
+
+/* Mostly an owner of the pool; now and then none, or a fresh one (which
+ * fills the zone's table, as fast as m->fresh_owners says: a full table
+ * makes pmm_zone_check slower, so the random test fills it in a few
+ * zones only). */
+static uint32_t pick_owner(struct model *m, struct op_source *s)
+{
+    if (src_bits(s, 8) < m->fresh_owners)
+        return src_bits(s, 32);
+    uint32_t r = src_bits(s, 4);
+    return r == 0 ? 0 : m->pool[src_below(s, MODEL_OWNER_POOL)];
 }
 
 /* Mostly a frame of the zone; now and then one just past it or near 2^32. */
@@ -320,28 +449,35 @@ static uint32_t pick_held_frame(struct model *m, struct op_source *s)
     return h.first + src_below(s, h.count);
 }
 
+/* The frames handed out by one allocation are [f, f + count): record them. */
+static void model_allocated(struct model *m, uint32_t f, uint32_t count, uint8_t tag,
+                            uint32_t owner)
+{
+    uint32_t shown = model_owner_alloc(m, owner);
+    for (uint32_t k = 0; k < count; k++) {
+        MODEL_EXPECT(m, m->state[f + k] == M_FREE, "frame %u handed out, but it is not free",
+                     f + k);
+        model_set(m, f + k, M_ALLOC, tag, 1, shown);
+    }
+    if (shown == PMM_OWNER_UNKNOWN)
+        model_stats[ST_OWNER_UNKNOWN] += count;
+    held_push(m, f, count);
+}
+
 static void op_alloc(struct model *m, struct op_source *s)
 {
     uint8_t tag = pick_tag(s);
-    uint32_t owner = src_bits(s, 32), hint = m->z.hint;
-    LAST(m, "alloc tag %u owner 0x%x (hint word %u)", tag, owner, hint);
+    uint32_t owner = pick_owner(m, s), hint = m->z.hint;
+    LAST(m, "alloc tag %u owner 0x%x (hint word %u, %u hot)", tag, owner, hint, m->nhot);
     uint32_t f = pmm_zone_alloc(&m->z, tag, owner);
-    if (tag == TAG_FREE || m->nfree == 0) {
+    if (tag == TAG_FREE || tag >= TAG_COUNT || m->nfree == 0) {
         MODEL_EXPECT(m, f == PMM_NO_FRAME, "got frame %u", f);
-        model_stats[ST_ALLOC_FULL]++;
+        model_stats[tag >= TAG_COUNT ? ST_TAG_BAD : ST_ALLOC_FULL]++;
         return;
     }
-    /* The lowest free frame from the hint's word on, else from frame 0. */
-    uint32_t want = PMM_NO_FRAME;
-    for (uint64_t g = (uint64_t)hint * 32; g < m->frames && want == PMM_NO_FRAME; g++)
-        if (m->state[g] == M_FREE)
-            want = (uint32_t)g;
-    for (uint32_t g = 0; g < m->frames && want == PMM_NO_FRAME; g++)
-        if (m->state[g] == M_FREE)
-            want = g;
+    uint32_t want = model_next_single(m, hint);
     MODEL_EXPECT(m, f == want, "got frame %u, expected %u", f, want);
-    model_set(m, f, M_ALLOC, tag, 1, owner);
-    held_push(m, f, 1);
+    model_allocated(m, f, 1, tag, owner);
     model_stats[ST_ALLOC]++;
 }
 
@@ -362,19 +498,27 @@ static void op_alloc_run(struct model *m, struct op_source *s)
     else
         align = r == 14 ? 3 + 2 * src_bits(s, 3) : (src_bits(s, 1) ? 0 : 1u << 31);
     uint8_t tag = pick_tag(s);
-    uint32_t owner = src_bits(s, 32);
+    uint32_t owner = pick_owner(m, s), hint = m->z.hint;
     /* One run in four must lie below a limit (as DMA runs must). */
     bool below = src_bits(s, 2) == 0;
     uint32_t limit = below ? src_below(s, m->frames + 64) : m->frames;
-    LAST(m, "alloc_run count %u align %u tag %u limit %u (no_run_below %u, hint %u)", count,
-         align, tag, limit, m->z.no_run_below, m->z.hint);
+    LAST(m, "alloc_run count %u align %u tag %u limit %u (no_run_below %u, hint %u, %u hot)",
+         count, align, tag, limit, m->z.no_run_below, hint, m->nhot);
     uint32_t p = below ? pmm_zone_alloc_run_below(&m->z, count, align, limit, tag, owner)
                        : pmm_zone_alloc_run(&m->z, count, align, tag, owner);
-    bool bad = count == 0 || align == 0 || (align & (align - 1)) || tag == TAG_FREE;
+    model_drain(m, ST_DRAIN); /* first thing, whatever the arguments */
+    bool bad = count == 0 || align == 0 || (align & (align - 1)) || tag == TAG_FREE ||
+               tag >= TAG_COUNT;
     if (bad) {
         MODEL_EXPECT(m, p == PMM_NO_FRAME, "bad arguments accepted: got %u", p);
-        model_stats[ST_RUN_BAD]++;
+        model_stats[tag >= TAG_COUNT ? ST_TAG_BAD : ST_RUN_BAD]++;
         return;
+    }
+    /* One frame at alignment 1 (and no limit inside the zone) is a single
+     * allocation, made with the list just drained: the bitmap's frame. */
+    if (count == 1 && align == 1 && limit >= m->frames && m->nfree > 0) {
+        uint32_t want = model_next_single(m, hint);
+        MODEL_EXPECT(m, p == want, "one frame at %u, expected %u", p, want);
     }
     if (p == PMM_NO_FRAME) {
         MODEL_EXPECT(m, !model_run_exists_below(m, count, align, limit),
@@ -390,12 +534,7 @@ static void op_alloc_run(struct model *m, struct op_source *s)
     }
     MODEL_EXPECT(m, p % align == 0 && (uint64_t)p + count <= m->frames,
                  "run at %u: not aligned or not inside", p);
-    for (uint32_t k = 0; k < count; k++) {
-        MODEL_EXPECT(m, m->state[p + k] == M_FREE, "run at %u: frame %u was not free", p,
-                     p + k);
-        model_set(m, p + k, M_ALLOC, tag, 1, owner);
-    }
-    held_push(m, p, count);
+    model_allocated(m, p, count, tag, owner);
     model_stats[ST_RUN]++;
 }
 
@@ -427,9 +566,15 @@ static void do_free_run(struct model *m, uint32_t first, uint32_t count)
         got_bad = want_bad;
     MODEL_EXPECT(m, got == want && (got == PMM_OK || got_bad == want_bad),
                  "error %d at frame %u, expected %d at %u", got, got_bad, want, want_bad);
-    for (uint32_t k = 0; got == PMM_OK && k < count; k++)
-        model_set(m, first + k, M_FREE, TAG_FREE, 0, 0);
     model_stats[got == PMM_OK ? ST_FREE : ST_FREE_ERR]++;
+    if (got != PMM_OK)
+        return; /* a refused free leaves the list alone */
+    if (count == 1)
+        model_push(m, first);
+    else
+        model_drain(m, ST_DRAIN);
+    for (uint32_t k = 0; k < count; k++)
+        model_set(m, first + k, M_FREE, TAG_FREE, 0, 0);
 }
 
 static void op_free_held(struct model *m, struct op_source *s)
@@ -482,10 +627,12 @@ static void op_ref(struct model *m, struct op_source *s, bool any_frame)
     bool last = m->refs[f] == 1;
     MODEL_EXPECT(m, (m->ops & 4) || freed == last, "freed %d, expected %d", freed, last);
     model_stats[ST_UNREF_FREED] += last;
-    if (last)
+    if (last) {
+        model_push(m, f);
         model_set(m, f, M_FREE, TAG_FREE, 0, 0);
-    else
+    } else {
         m->refs[f]--;
+    }
 }
 
 static void op_reserve_release(struct model *m, struct op_source *s, bool reserve)
@@ -493,14 +640,18 @@ static void op_reserve_release(struct model *m, struct op_source *s, bool reserv
     uint32_t first = pick_frame(m, s);
     uint32_t count = src_bits(s, 3) ? 1 + src_bits(s, 5) : src_bits(s, 32);
     uint8_t tag = (uint8_t)src_below(s, TAG_BITMAP + 1); /* FREE..BITMAP */
+    if (src_bits(s, 3) == 0)
+        tag = (uint8_t)(TAG_COUNT + src_below(s, 256 - TAG_COUNT)); /* not a tag */
     uint64_t end = (uint64_t)first + count > m->frames ? m->frames : (uint64_t)first + count;
     model_stats[reserve ? ST_RESERVE : ST_RELEASE]++;
+    model_drain(m, ST_DRAIN); /* both drain first, even over nothing */
     if (reserve) {
         LAST(m, "reserve %u+%u tag %u", first, count, tag);
+        uint8_t stored = tag == TAG_FREE || tag >= TAG_COUNT ? TAG_RESERVED : tag;
         uint32_t want = 0;
         for (uint64_t f = first; f < end; f++) {
             want += m->state[f] == M_ALLOC;
-            model_set(m, (uint32_t)f, M_RES, tag == TAG_FREE ? TAG_RESERVED : tag, 0, 0);
+            model_set(m, (uint32_t)f, M_RES, stored, 0, 0);
         }
         uint32_t got = pmm_zone_reserve(&m->z, first, count, tag);
         MODEL_EXPECT(m, got == want, "returned %u, expected %u", got, want);
@@ -530,6 +681,23 @@ static void op_look(struct model *m, struct op_source *s)
     }
     if (src_bits(s, 3))
         return;
+    /* Now and then, as the `frames` command does: drain by hand. */
+    if (src_bits(s, 2) == 0) {
+        pmm_zone_drain_hot(&m->z);
+        model_drain(m, ST_DRAIN_HAND);
+    }
+    /* A cell of the frame grid: exact counts (listed frames are free). */
+    uint32_t sf = src_below(s, m->frames + 8), sn = src_below(s, m->frames + 8);
+    struct frame_summary sum;
+    pmm_zone_summarize(&m->z, sf, sn, 1 + src_bits(s, 5), &sum);
+    uint32_t cnt[3] = {0, 0, 0};
+    for (uint64_t g = sf; g < (uint64_t)sf + sn && g < m->frames; g++)
+        cnt[m->state[g]]++;
+    MODEL_EXPECT(m, sum.free == cnt[M_FREE] && sum.allocated == cnt[M_ALLOC] &&
+                        sum.reserved == cnt[M_RES] &&
+                        sum.frames == cnt[M_FREE] + cnt[M_ALLOC] + cnt[M_RES],
+                 "summary of %u+%u: free %u allocated %u reserved %u, model %u %u %u", sf, sn,
+                 sum.free, sum.allocated, sum.reserved, cnt[M_FREE], cnt[M_ALLOC], cnt[M_RES]);
     uint32_t want_first, got_first;
     uint32_t want = model_longest(m, &want_first);
     uint32_t got = pmm_zone_largest_free_run(&m->z, &got_first);
@@ -587,6 +755,7 @@ static void model_layout(struct model *m, struct op_source *s)
         for (uint64_t f = at; f < (uint64_t)at + len && f < m->frames; f++)
             model_set(m, (uint32_t)f, M_FREE, TAG_FREE, 0, 0);
         pmm_zone_release(&m->z, at, len);
+        model_drain(m, ST_DRAIN);
         at += len;
         at += src_below(s, m->frames / 8 + 1); /* a hole */
     }
@@ -610,6 +779,7 @@ static void model_finish(struct model *m)
             m->refs[f]--;
         }
         MODEL_EXPECT(m, pmm_zone_free(&m->z, f) == PMM_OK, "free %u", f);
+        model_push(m, f);
         model_set(m, f, M_FREE, TAG_FREE, 0, 0);
     }
     model_check_counters(m);
@@ -621,18 +791,29 @@ static void model_finish(struct model *m)
 
     LAST(m, "finish: allocate every free frame");
     uint32_t n = 0, want = m->nfree;
-    for (uint32_t f; (f = pmm_zone_alloc(&m->z, TAG_USER, 1)) != PMM_NO_FRAME; n++) {
+    for (;;) {
+        uint32_t hint = m->z.hint;
+        uint32_t f = pmm_zone_alloc(&m->z, TAG_USER, 1);
+        if (f == PMM_NO_FRAME)
+            break;
         MODEL_EXPECT(m, f < m->frames && m->state[f] == M_FREE, "frame %u handed out twice", f);
-        model_set(m, f, M_ALLOC, TAG_USER, 1, 1);
+        uint32_t expect = model_next_single(m, hint);
+        MODEL_EXPECT(m, f == expect, "got frame %u, expected %u", f, expect);
+        model_set(m, f, M_ALLOC, TAG_USER, 1, model_owner_alloc(m, 1));
+        model_check_counters(m);
+        n++;
     }
     MODEL_EXPECT(m, n == want, "%u frames allocated of %u free", n, want);
+    model_check_counters(m);
     model_check_full(m);
     for (uint32_t f = 0; f < m->frames; f++) {
         if (m->state[f] == M_ALLOC) {
             MODEL_EXPECT(m, pmm_zone_free(&m->z, f) == PMM_OK, "free %u", f);
+            model_push(m, f);
             model_set(m, f, M_FREE, TAG_FREE, 0, 0);
         }
     }
+    model_check_counters(m);
     MODEL_EXPECT(m, m->z.free_frames == want, "free frames %u, expected %u", m->z.free_frames,
                  want);
     model_check_full(m);

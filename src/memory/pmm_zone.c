@@ -70,6 +70,7 @@
 
 _Static_assert(TAG_COUNT <= 1u << RECORD_TAG_BITS, "a tag must fit in a record");
 _Static_assert(PMM_OWNER_SLOTS < RECORD_SLOT_UNKNOWN, "a slot must fit in a record");
+_Static_assert(PMM_OWNERS_MAX < PMM_OWNER_SLOTS - 1, "the owner table keeps empty slots");
 
 /* ---- storage ----------------------------------------------------------- */
 
@@ -263,24 +264,14 @@ uint32_t owner_slot_find(struct pmm_zone *z, uint32_t owner)
 {
     uint32_t slot = 0;
     if (owner != 0) {
-        uint32_t h = (owner * 2654435761u) >> 22; /* 10 bits: PMM_OWNER_SLOTS */
+        uint32_t s = owner_probe(z, owner);
         slot = RECORD_SLOT_UNKNOWN;
-        for (uint32_t i = 0; i < PMM_OWNER_SLOTS; i++) {
-            uint32_t s = (h + i) & (PMM_OWNER_SLOTS - 1);
-            if (s == 0)
-                continue; /* slot 0 means "no owner" */
-            if (z->owners[s] == owner) {
-                slot = s;
-                break;
-            }
-            if (z->owners[s] == 0) {
-                if (z->owner_count < PMM_OWNERS_MAX) {
-                    z->owners[s] = owner;
-                    z->owner_count++;
-                    slot = s;
-                }
-                break;
-            }
+        if (z->owners[s] == owner) {
+            slot = s;
+        } else if (s != 0 && z->owner_count < PMM_OWNERS_MAX) { /* s is empty */
+            z->owners[s] = owner;
+            z->owner_count++;
+            slot = s;
         }
     }
     z->last_owner = owner;

@@ -61,6 +61,21 @@ static inline uint32_t record_slot(frame_record_t r)
     return r >> RECORD_TAG_BITS;
 }
 
+/* Where owner (not 0) is in the owner table, or the empty slot where it
+ * would go: open addressing from a multiplicative hash, skipping slot 0
+ * ("no owner").  The table is never more than 3/4 full, so the probe ends
+ * soon; 0 only if a damaged table has neither. */
+static inline uint32_t owner_probe(const struct pmm_zone *z, uint32_t owner)
+{
+    uint32_t s = (owner * 2654435761u) >> 22; /* 10 bits: PMM_OWNER_SLOTS */
+    for (uint32_t i = 0; i < PMM_OWNER_SLOTS; i++) {
+        if (s != 0 && (z->owners[s] == owner || z->owners[s] == 0))
+            return s;
+        s = (s + 1) & (PMM_OWNER_SLOTS - 1);
+    }
+    return 0;
+}
+
 /* The slot of owner in the owner table, found or added (pmm_zone.c). */
 uint32_t owner_slot_find(struct pmm_zone *z, uint32_t owner);
 

@@ -291,20 +291,23 @@ static const char *records_check(const struct pmm_zone *z)
     return NULL;
 }
 
-/* The owner table: as many owners as owner_count says, each once, none
- * in slot 0. */
+/* The owner table: as many owners as owner_count says, none in slot 0,
+ * and each found by owner_slot_find's probe at its own slot (which also
+ * rules out an owner in two slots: the probe stops at the first). */
 static const char *owners_check(const struct pmm_zone *z)
 {
     uint32_t n = 0;
     if (z->owners[0] != 0)
         return "an owner in slot 0";
     for (uint32_t s = 1; s < PMM_OWNER_SLOTS; s++) {
-        if (z->owners[s] == 0)
+        uint32_t owner = z->owners[s];
+        if (owner == 0)
             continue;
         n++;
-        for (uint32_t t = 1; t < s; t++)
-            if (z->owners[t] == z->owners[s])
-                return "an owner in two slots";
+        uint32_t at = owner_probe(z, owner);
+        if (at != s)
+            return z->owners[at] == owner ? "an owner in two slots"
+                                          : "an owner its probe does not reach";
     }
     if (n != z->owner_count || n > PMM_OWNERS_MAX)
         return "owner count differs from the owner table";

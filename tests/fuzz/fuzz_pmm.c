@@ -10,9 +10,9 @@
  * tags past the last one among them), frees of what was handed out and of
  * anything else (double, reserved, out of range, runs crossing all of
  * these), references, reservations, releases, queries and drains of the
- * hot list.  Each result is predicted by the model, down to the frame a
- * single allocation pops off the hot list.  After EVERY operation the hot
- * list must equal the model's, pmm_zone_check must pass and every frame
+ * queue of freed frames.  Each result is predicted by the model, down to
+ * the frame a single allocation takes from the queue.  After EVERY
+ * operation the queue must equal the model's, pmm_zone_check must pass and every frame
  * must match the model; at the end everything is freed and no frame may be
  * lost.  (Owners come mostly from the model's pool, so the owner table
  * stays far from full here: 4096 operations could not fill it, and

@@ -6,11 +6,11 @@
  * numbers from a seeded PRNG) and the fuzz target (tests/fuzz/fuzz_pmm.c,
  * numbers from the fuzzer's bytes).  The model is the obvious one: an
  * array with each frame's state, tag, references and owner, plus the two
- * things the zone remembers besides: its hot list (a stack of frames freed
- * one at a time) and its table of owners.  Every operation's result is
+ * things the zone remembers besides: its queue of frames freed one at a
+ * time and its table of owners.  Every operation's result is
  * predicted from it and compared:
  *
- *   alloc       the newest frame on the hot list; when that is empty, the
+ *   alloc       the oldest frame in the queue; when that is empty, the
  *               lowest free frame at or after the hint's word, else the
  *               lowest free frame (exactly); PMM_NO_FRAME when none is free
  *               or the tag is TAG_FREE or not a tag
@@ -20,11 +20,11 @@
  *   free, free_run, ref, unref   the exact error (and bad frame), or success
  *   reserve, release             the count returned, the new states
  *
- * The hot list, as pmm_zone.c keeps it: a frame freed alone (pmm_zone_free,
- * free_run of one frame, the unref that drops the last reference) is
- * pushed, after emptying ("draining") a full list; a single allocation pops
- * the newest.  Everything else that changes the bitmap drains the list
- * first: alloc_run and alloc_run_below at their entry (even when they then
+ * The queue, as pmm_zone.c keeps it: a frame freed alone (pmm_zone_free,
+ * free_run of one frame, the unref that drops the last reference) joins
+ * its tail, after the older half of a full queue has left it ("drained");
+ * a single allocation takes the oldest.  Everything else that changes the
+ * bitmap drains the whole queue first: alloc_run and alloc_run_below at their entry (even when they then
  * refuse), reserve and release (even over nothing), free_run of more frames
  * once its checks have passed.  ref, unref that keeps the frame, queries
  * and scans leave it alone.
@@ -35,7 +35,7 @@
  * Owners are drawn mostly from a small pool (call sites) and now and then
  * fresh, so a long run fills the table.
  *
- * After every operation the counters, the hot list and the number of
+ * After every operation the counters, the queue and the number of
  * owners must equal the model's; every `full_every` operations (and at the
  * end) pmm_zone_check must pass and every frame's query must equal the
  * model's record.  Everything is freed at the end: no frame may be lost.
@@ -102,10 +102,10 @@ struct held {
 enum {
     ST_ALLOC, ST_ALLOC_FULL, ST_RUN, ST_RUN_REFUSED, ST_RUN_BAD, ST_FREE, ST_FREE_ERR,
     ST_REF, ST_REF_ERR, ST_UNREF_FREED, ST_RESERVE, ST_RELEASE, ST_LOOK,
-    ST_HOT_POP,       /* single allocations answered from the hot list */
-    ST_DRAIN_FULL,    /* a free found the list full and drained it */
-    ST_DRAIN,         /* another operation drained a list that was not empty */
-    ST_DRAIN_HAND,    /* pmm_zone_drain_hot called on a list that was not empty */
+    ST_QUEUE_POP,     /* single allocations answered from the queue */
+    ST_DRAIN_FULL,    /* a free found the queue full and drained its older half */
+    ST_DRAIN,         /* another operation drained a queue that was not empty */
+    ST_DRAIN_HAND,    /* pmm_zone_drain_queue called on a queue that was not empty */
     ST_OWNER_UNKNOWN, /* frames allocated by an owner the full table had no room for */
     ST_TAG_BAD,       /* allocations refused for a tag past the last one */
     ST_COUNT
@@ -113,7 +113,7 @@ enum {
 static const char *const stat_names[ST_COUNT] __attribute__((unused)) = {
     "alloc", "alloc-full", "run", "run-none", "run-badarg", "free", "free-refused",
     "ref/unref", "ref-refused", "unref-freed", "reserve", "release", "look",
-    "hot-pop", "drain-full", "drain", "drain-hand", "owner-unknown", "tag-refused",
+    "queue-pop", "drain-half", "drain", "drain-hand", "owner-unknown", "tag-refused",
 };
 static unsigned long model_stats[ST_COUNT];
 
@@ -130,7 +130,7 @@ struct model {
     uint16_t *refs;
     uint32_t *owner; /* as pmm_zone_query should report it */
     uint32_t nfree, nalloc, nres;
-    uint32_t hot[PMM_HOT_FRAMES], nhot; /* the zone's hot list, newest last */
+    uint32_t queue[PMM_QUEUE_FRAMES], nqueue; /* the zone's queue, oldest first */
     uint32_t owners[MODEL_OWNER_SET], nowners; /* the owners registered (0: empty) */
     uint32_t pool[MODEL_OWNER_POOL];
     uint32_t fresh_owners; /* in 256 allocations, how many by a fresh owner */
@@ -213,23 +213,28 @@ static void model_close(struct model *m)
     free(m->held);
 }
 
-/* ---- the hot list and the owners ----------------------------------------------------- */
+/* ---- the queue and the owners ----------------------------------------------------------- */
 
-/* The zone empties its hot list (the frames stay free); `why` counts it
- * when there was something to drain. */
+/* The zone empties its queue (the frames stay free); `why` counts it when
+ * there was something to drain. */
 static void model_drain(struct model *m, int why)
 {
-    if (m->nhot)
+    if (m->nqueue)
         model_stats[why]++;
-    m->nhot = 0;
+    m->nqueue = 0;
 }
 
-/* Frame f was freed alone: onto the list, a full list drained first. */
+/* Frame f was freed alone: to the tail, after the older half of a full
+ * queue has left it. */
 static void model_push(struct model *m, uint32_t f)
 {
-    if (m->nhot == PMM_HOT_FRAMES)
-        model_drain(m, ST_DRAIN_FULL);
-    m->hot[m->nhot++] = f;
+    if (m->nqueue == PMM_QUEUE_FRAMES) {
+        uint32_t half = PMM_QUEUE_FRAMES / 2;
+        memmove(m->queue, m->queue + half, (PMM_QUEUE_FRAMES - half) * sizeof(m->queue[0]));
+        m->nqueue -= half;
+        model_stats[ST_DRAIN_FULL]++;
+    }
+    m->queue[m->nqueue++] = f;
 }
 
 /* The frame a single allocation must return (some frame is free, the tag
@@ -237,9 +242,11 @@ static void model_push(struct model *m, uint32_t f)
  * hint's word on, else from frame 0.  A listed frame leaves the list. */
 static uint32_t model_next_single(struct model *m, uint32_t hint)
 {
-    if (m->nhot) {
-        model_stats[ST_HOT_POP]++;
-        return m->hot[--m->nhot];
+    if (m->nqueue) {
+        uint32_t f = m->queue[0];
+        memmove(m->queue, m->queue + 1, --m->nqueue * sizeof(m->queue[0]));
+        model_stats[ST_QUEUE_POP]++;
+        return f;
     }
     for (uint64_t g = (uint64_t)hint * 32; g < m->frames; g++)
         if (m->state[g] == M_FREE)
@@ -282,18 +289,20 @@ static uint32_t model_owner_alloc(struct model *m, uint32_t owner)
 
 /* ---- checks ---------------------------------------------------------------------- */
 
-/* After every operation: the counters, the hot list, the owner count. */
+/* After every operation: the counters, the queue, the owner count. */
 static void model_check_counters(struct model *m)
 {
     MODEL_EXPECT(m, m->z.free_frames == m->nfree && m->z.allocated_frames == m->nalloc &&
                         m->z.reserved_frames == m->nres,
                  "counters free %u allocated %u reserved %u, model %u %u %u", m->z.free_frames,
                  m->z.allocated_frames, m->z.reserved_frames, m->nfree, m->nalloc, m->nres);
-    MODEL_EXPECT(m, m->z.hot_count <= PMM_HOT_FRAMES && m->z.hot_count == m->nhot,
-                 "hot list of %u frames, model %u", m->z.hot_count, m->nhot);
-    for (uint32_t i = 0; i < m->nhot; i++)
-        MODEL_EXPECT(m, m->z.hot[i] == m->hot[i], "hot list [%u] is frame %u, model %u", i,
-                     m->z.hot[i], m->hot[i]);
+    MODEL_EXPECT(m, m->z.queue_count <= PMM_QUEUE_FRAMES && m->z.queue_count == m->nqueue,
+                 "queue of %u frames, model %u", m->z.queue_count, m->nqueue);
+    for (uint32_t i = 0; i < m->nqueue; i++) {
+        uint32_t f = m->z.queue[(m->z.queue_head + i) & (PMM_QUEUE_FRAMES - 1)];
+        MODEL_EXPECT(m, f == m->queue[i], "queue [%u] is frame %u, model %u", i, f,
+                     m->queue[i]);
+    }
     MODEL_EXPECT(m, m->z.owner_count == m->nowners, "%u owners registered, model %u",
                  m->z.owner_count, m->nowners);
 }
@@ -468,7 +477,7 @@ static void op_alloc(struct model *m, struct op_source *s)
 {
     uint8_t tag = pick_tag(s);
     uint32_t owner = pick_owner(m, s), hint = m->z.hint;
-    LAST(m, "alloc tag %u owner 0x%x (hint word %u, %u hot)", tag, owner, hint, m->nhot);
+    LAST(m, "alloc tag %u owner 0x%x (hint word %u, %u queued)", tag, owner, hint, m->nqueue);
     uint32_t f = pmm_zone_alloc(&m->z, tag, owner);
     if (tag == TAG_FREE || tag >= TAG_COUNT || m->nfree == 0) {
         MODEL_EXPECT(m, f == PMM_NO_FRAME, "got frame %u", f);
@@ -502,8 +511,8 @@ static void op_alloc_run(struct model *m, struct op_source *s)
     /* One run in four must lie below a limit (as DMA runs must). */
     bool below = src_bits(s, 2) == 0;
     uint32_t limit = below ? src_below(s, m->frames + 64) : m->frames;
-    LAST(m, "alloc_run count %u align %u tag %u limit %u (no_run_below %u, hint %u, %u hot)",
-         count, align, tag, limit, m->z.no_run_below, hint, m->nhot);
+    LAST(m, "alloc_run count %u align %u tag %u limit %u (no_run_below %u, hint %u, %u queued)",
+         count, align, tag, limit, m->z.no_run_below, hint, m->nqueue);
     uint32_t p = below ? pmm_zone_alloc_run_below(&m->z, count, align, limit, tag, owner)
                        : pmm_zone_alloc_run(&m->z, count, align, tag, owner);
     model_drain(m, ST_DRAIN); /* first thing, whatever the arguments */
@@ -683,7 +692,7 @@ static void op_look(struct model *m, struct op_source *s)
         return;
     /* Now and then, as the `frames` command does: drain by hand. */
     if (src_bits(s, 2) == 0) {
-        pmm_zone_drain_hot(&m->z);
+        pmm_zone_drain_queue(&m->z);
         model_drain(m, ST_DRAIN_HAND);
     }
     /* A cell of the frame grid: exact counts (listed frames are free). */

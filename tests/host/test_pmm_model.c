@@ -90,13 +90,14 @@ int main(int argc, char **argv)
     for (int i = 0; i < ST_COUNT; i++)
         printf(" %s %lu", stat_names[i], model_stats[i]);
     printf("\n");
-    /* A full-length run must have gone down the new paths: frames popped
-     * from the hot list, lists drained when full and by other operations,
+    /* A full-length run must have gone down the new paths: frames taken
+     * from the queue, queues half drained when full and drained by other
+     * operations,
      * owners the full table had no room for, tags refused.  (A short
      * replay by hand may not reach them all.) */
     unsigned long failed = 0;
     if (total >= 1000000ul) {
-        static const int must[] = {ST_HOT_POP, ST_DRAIN_FULL, ST_DRAIN, ST_DRAIN_HAND,
+        static const int must[] = {ST_QUEUE_POP, ST_DRAIN_FULL, ST_DRAIN, ST_DRAIN_HAND,
                                    ST_OWNER_UNKNOWN, ST_TAG_BAD, ST_UNREF_FREED};
         for (size_t i = 0; i < sizeof(must) / sizeof(must[0]); i++) {
             checks++;

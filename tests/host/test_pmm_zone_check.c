@@ -1,0 +1,708 @@
+/*
+ * test_pmm_zone_check.c - what the frame zone records and reports, and
+ * its consistency check: reference counts (kept only while a frame is
+ * pinned), the features, bad tags, pmm_zone_query, the counts, the
+ * longest free run, the frame grid's summaries and ages; then
+ * pmm_zone_check catching each corruption planted in a copy of a zone
+ * (BROKEN) and passing what the invariants allow (ALLOWED), the queue of
+ * freed frames and the summary rule it relaxes included.
+ *
+ * Building, single frames and runs are test_pmm_zone.c; the queue's
+ * behaviour and the owner table are test_pmm_zone_queue.c.
+ */
+#include "pmm_zone_fixture.h"
+
+/* ---- what frames record: references, features, tags ---------------------------------- */
+
+static void test_refs(void)
+{
+    struct tz t;
+    tz_make(&t, 40, ALL);
+    pmm_zone_release(&t.z, 1, 38);
+    uint32_t a = pmm_zone_alloc(&t.z, TAG_USER, 1);
+    bool freed = true;
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, 0), PMM_ERR_RESERVED);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, 40), PMM_ERR_RANGE);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, 20), PMM_ERR_NOT_ALLOCATED);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, 0, &freed), PMM_ERR_RESERVED);
+    CHECK(!freed);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, 40, &freed), PMM_ERR_RANGE);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, 20, NULL), PMM_ERR_NOT_ALLOCATED);
+    CHECK_EQ_U64(t.z.bad_frees, 3);
+
+    /* Up to the maximum, one more overflows, down again to zero. */
+    uint32_t ok = 0;
+    for (uint32_t i = 1; i < PMM_REF_MAX; i++)
+        ok += pmm_zone_ref(&t.z, a) == PMM_OK;
+    CHECK_EQ_U64(ok, PMM_REF_MAX - 1);
+    struct frame_info fi;
+    pmm_zone_query(&t.z, a, &fi);
+    CHECK_EQ_U64(fi.refs, PMM_REF_MAX);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, a), PMM_ERR_REF_OVERFLOW);
+    pmm_zone_query(&t.z, a, &fi);
+    CHECK_EQ_U64(fi.refs, PMM_REF_MAX);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, a), PMM_ERR_SHARED);
+    CHECK_OK(&t);
+    ok = 0;
+    for (uint32_t i = 1; i < PMM_REF_MAX; i++) {
+        ok += pmm_zone_unref(&t.z, a, &freed) == PMM_OK && !freed;
+    }
+    CHECK_EQ_U64(ok, PMM_REF_MAX - 1);
+    CHECK_EQ_U64(state_of(&t.z, a), FRAME_ALLOCATED);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, a, &freed), PMM_OK);
+    CHECK(freed);
+    CHECK_EQ_U64(state_of(&t.z, a), FRAME_FREE);
+    CHECK_EQ_U64(t.z.free_frames, 38);
+    CHECK_EQ_U64(t.z.frees, 1);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, a, &freed), PMM_ERR_NOT_ALLOCATED);
+    CHECK(!freed);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
+static void test_features_off(void)
+{
+    struct tz t;
+    tz_make(&t, 40, 0);
+    pmm_zone_release(&t.z, 0, 40);
+    uint32_t a = pmm_zone_alloc(&t.z, TAG_DMA, 0x1234);
+    bool freed = true;
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, a), PMM_ERR_BAD_ARG);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, a, &freed), PMM_ERR_BAD_ARG);
+    CHECK(!freed);
+    struct frame_info fi;
+    pmm_zone_query(&t.z, a, &fi);
+    CHECK_EQ_U64(fi.state, FRAME_ALLOCATED);
+    CHECK_EQ_U64(fi.refs, 1);
+    CHECK_EQ_U64(fi.owner, 0);
+    CHECK_EQ_U64(fi.tag, TAG_DMA);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, a), PMM_OK);
+    CHECK_OK(&t);
+    tz_done(&t);
+
+    /* Owners without refs, and refs without owners. */
+    tz_make(&t, 40, PMM_FEAT_OWNERS);
+    pmm_zone_release(&t.z, 0, 40);
+    a = pmm_zone_alloc(&t.z, TAG_DMA, 0x1234);
+    pmm_zone_query(&t.z, a, &fi);
+    CHECK_EQ_U64(fi.owner, 0x1234);
+    CHECK_EQ_U64(fi.refs, 1);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, a), PMM_ERR_BAD_ARG);
+    CHECK_OK(&t);
+    tz_done(&t);
+    tz_make(&t, 40, PMM_FEAT_REFS);
+    pmm_zone_release(&t.z, 0, 40);
+    a = pmm_zone_alloc(&t.z, TAG_DMA, 0x1234);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, a), PMM_OK);
+    pmm_zone_query(&t.z, a, &fi);
+    CHECK_EQ_U64(fi.owner, 0);
+    CHECK_EQ_U64(fi.refs, 2);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
+/* refs[] counts only while a frame is pinned: back to one reference, the
+ * pin goes and whatever refs[] holds is no longer read. */
+static void test_refs_pinned(void)
+{
+    struct tz t;
+    struct frame_info fi;
+    bool freed = true;
+    tz_make(&t, 64, ALL);
+    pmm_zone_release(&t.z, 0, 64);
+    uint32_t a = pmm_zone_alloc(&t.z, TAG_USER, 0);
+    CHECK_EQ_U64(t.z.pinned[0] & 1u << a, 0);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, a), PMM_OK);
+    CHECK_EQ_U64(t.z.pinned[0] & 1u << a, 1u << a);
+    CHECK_EQ_U64(t.z.refs[a], 2);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, a), PMM_OK);
+    pmm_zone_query(&t.z, a, &fi);
+    CHECK_EQ_U64(fi.refs, 3);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, a, &freed), PMM_OK);
+    CHECK(!freed);
+    CHECK_EQ_U64(t.z.pinned[0] & 1u << a, 1u << a);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, a, &freed), PMM_OK);
+    CHECK(!freed);
+    CHECK_EQ_U64(t.z.pinned[0] & 1u << a, 0); /* unpinned: a plain free works */
+    CHECK_OK(&t);
+    /* refs[] is stale now, and not read. */
+    t.z.refs[a] = 40000;
+    pmm_zone_query(&t.z, a, &fi);
+    CHECK_EQ_U64(fi.refs, 1);
+    CHECK_OK(&t);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, a), PMM_OK); /* 1 + 1, not 40000 + 1 */
+    pmm_zone_query(&t.z, a, &fi);
+    CHECK_EQ_U64(fi.refs, 2);
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, a, NULL), PMM_OK);
+    t.z.refs[a] = 0;
+    CHECK_EQ_U64(pmm_zone_unref(&t.z, a, &freed), PMM_OK);
+    CHECK(freed);
+    CHECK_OK(&t);
+
+    /* A fresh allocation writes no refcount: 1, whatever refs[] held. */
+    t.z.refs[a] = 9;
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0), a);
+    pmm_zone_query(&t.z, a, &fi);
+    CHECK_EQ_U64(fi.refs, 1);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, a), PMM_OK);
+
+    /* A shared frame reserved over stays pinned (as reserved), and is
+     * neither shared nor counted once released and allocated again. */
+    uint32_t b = pmm_zone_alloc_run(&t.z, 2, 2, TAG_USER, 0);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, b + 1), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_reserve(&t.z, b, 2, TAG_KERNEL), 2);
+    pmm_zone_query(&t.z, b + 1, &fi);
+    CHECK_EQ_U64(fi.state, FRAME_RESERVED);
+    CHECK_EQ_U64(fi.refs, 0);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, b + 1), PMM_ERR_RESERVED);
+    CHECK_OK(&t);
+    pmm_zone_release(&t.z, b, 2);
+    CHECK_EQ_U64(t.z.pinned[0] & 3u << b, 0);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 2, 2, TAG_USER, 0), b);
+    pmm_zone_query(&t.z, b + 1, &fi);
+    CHECK_EQ_U64(fi.refs, 1);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, b + 1), PMM_OK);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
+/* Tags past the last one: refused by allocations (they would not mean
+ * anything, and 16 and up would not fit in a record), stored as
+ * TAG_RESERVED by reservations. */
+static void test_bad_tags(void)
+{
+    struct tz t;
+    tz_make(&t, 64, ALL);
+    pmm_zone_release(&t.z, 0, 64);
+    static const uint8_t bad[] = {TAG_COUNT, 14, 15, 16, 17, 200, 255};
+    for (size_t i = 0; i < sizeof(bad); i++) {
+        CHECK_EQ_U64(pmm_zone_alloc(&t.z, bad[i], 1), PMM_NO_FRAME);
+        CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 1, 1, bad[i], 1), PMM_NO_FRAME);
+        CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 3, 2, bad[i], 1), PMM_NO_FRAME);
+        CHECK_EQ_U64(pmm_zone_alloc_run_below(&t.z, 2, 1, 32, bad[i], 1), PMM_NO_FRAME);
+    }
+    CHECK_EQ_U64(t.z.failed_allocs, 4 * sizeof(bad));
+    CHECK_EQ_U64(t.z.allocated_frames, 0);
+    CHECK_EQ_U64(t.z.owner_count, 0);
+    CHECK_EQ_U64(t.z.no_run_below, 0);
+    CHECK_OK(&t);
+    /* The last tag there is still works. */
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_COUNT - 1, 1), 0);
+    CHECK_EQ_U64(tag_of(&t.z, 0), TAG_COUNT - 1);
+    /* Reservations: a tag that is not one becomes TAG_RESERVED. */
+    for (size_t i = 0; i < sizeof(bad); i++) {
+        CHECK_EQ_U64(pmm_zone_reserve(&t.z, 10 + (uint32_t)i, 1, bad[i]), 0);
+        CHECK_EQ_U64(tag_of(&t.z, 10 + (uint32_t)i), TAG_RESERVED);
+        CHECK_EQ_U64(rec_tag(t.z.records[10 + i]), TAG_RESERVED);
+    }
+    CHECK_EQ_U64(pmm_zone_reserve(&t.z, 20, 1, TAG_GUARD), 0);
+    CHECK_EQ_U64(tag_of(&t.z, 20), TAG_GUARD);
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_RESERVED), sizeof(bad));
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
+/* ---- reading a zone ------------------------------------------------------------------ */
+
+static void test_query_and_counts(void)
+{
+    struct tz t;
+    tz_make(&t, 50, ALL);
+    pmm_zone_release(&t.z, 10, 30);
+    pmm_zone_reserve(&t.z, 45, 5, TAG_KERNEL);
+    uint32_t a = pmm_zone_alloc_run(&t.z, 3, 1, TAG_PAGETABLE, 0xc0de);
+    CHECK_EQ_U64(a, 10);
+    struct frame_info fi;
+    pmm_zone_query(&t.z, 11, &fi);
+    CHECK_EQ_U64(fi.state, FRAME_ALLOCATED);
+    CHECK_EQ_U64(fi.tag, TAG_PAGETABLE);
+    CHECK_EQ_U64(fi.refs, 1);
+    CHECK_EQ_U64(fi.owner, 0xc0de);
+    pmm_zone_query(&t.z, 13, &fi);
+    CHECK_EQ_U64(fi.state, FRAME_FREE);
+    CHECK_EQ_U64(fi.tag, TAG_FREE);
+    CHECK_EQ_U64(fi.refs, 0);
+    CHECK_EQ_U64(fi.owner, 0);
+    pmm_zone_query(&t.z, 46, &fi);
+    CHECK_EQ_U64(fi.state, FRAME_RESERVED);
+    CHECK_EQ_U64(fi.tag, TAG_KERNEL);
+    CHECK_EQ_U64(fi.refs, 0);
+    memset(&fi, 0x77, sizeof(fi));
+    pmm_zone_query(&t.z, 50, &fi);
+    CHECK_EQ_U64(fi.state, FRAME_OUT_OF_RANGE);
+    CHECK_EQ_U64(fi.tag, 0);
+    CHECK_EQ_U64(fi.refs, 0);
+    CHECK_EQ_U64(fi.owner, 0);
+    pmm_zone_query(&t.z, UINT32_MAX, &fi);
+    CHECK_EQ_U64(fi.state, FRAME_OUT_OF_RANGE);
+
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_PAGETABLE), 3);
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_FREE), 27);
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_KERNEL), 5);
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_RESERVED), 15);
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, TAG_GUARD), 0);
+    CHECK_EQ_U64(pmm_zone_count_tag(&t.z, 200), 0);
+    tz_done(&t);
+}
+
+static void test_largest_free_run(void)
+{
+    struct tz t;
+    uint32_t first = 0;
+    tz_make(&t, 200, 0);
+    pmm_zone_release(&t.z, 0, 200);
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, &first), 200);
+    CHECK_EQ_U64(first, 0);
+    fill(&t.z);
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, &first), 0);
+    CHECK_EQ_U64(first, PMM_NO_FRAME);
+    uint32_t bad;
+    /* Runs: 3..5 (3), 30..40 (11, crossing a word), 100..106 (7),
+     * 190..199 (10, at the end), 64..95 (one whole word, 32). */
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 3, 3, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 30, 11, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 100, 7, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 190, 10, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, &first), 11);
+    CHECK_EQ_U64(first, 30);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 64, 32, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, NULL), 32);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 96), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 63), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, &first), 34);
+    CHECK_EQ_U64(first, 63);
+    /* Runs in the middle of a word. */
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 140, 20, &bad), PMM_OK); /* 140..159: 4 + 16 */
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, &first), 34);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 161, 30, &bad), PMM_ERR_NOT_ALLOCATED);
+    CHECK_EQ_U64(bad, 190);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 161, 29, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, &first), 39);
+    CHECK_EQ_U64(first, 161);
+    CHECK_OK(&t);
+    tz_done(&t);
+
+    /* Inside one word: 4..9 and 20..29. */
+    tz_make(&t, 32, 0);
+    pmm_zone_release(&t.z, 4, 6);
+    pmm_zone_release(&t.z, 20, 10);
+    CHECK_EQ_U64(pmm_zone_largest_free_run(&t.z, &first), 10);
+    CHECK_EQ_U64(first, 20);
+    tz_done(&t);
+}
+
+
+/* Summaries (the frame grid's cells) and ages. */
+static void test_summarize_and_ages(void)
+{
+    struct tz t;
+    struct frame_summary s;
+    struct frame_info fi;
+    tz_make(&t, 300, ALL);
+    pmm_zone_release(&t.z, 10, 280);           /* 0..9 and 290..299 reserved */
+    pmm_zone_reserve(&t.z, 0, 10, TAG_KERNEL);
+    t.z.epoch = 7;
+    for (uint32_t i = 0; i < 40; i++)          /* frames 10..49: heap */
+        CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_HEAP, 0x100), 10 + i);
+    t.z.epoch = 20;
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 4, 1, TAG_DMA, 0x200), 50); /* 50..53 */
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, 51), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, 51), PMM_OK);
+    t.z.epoch = 25;
+
+    /* Exact counts, across word boundaries, clipped at the zone's end. */
+    pmm_zone_summarize(&t.z, 0, 300, 1000, &s);
+    CHECK_EQ_U64(s.frames, 300);
+    CHECK_EQ_U64(s.reserved, 20);
+    CHECK_EQ_U64(s.allocated, 44);
+    CHECK_EQ_U64(s.free, 236);
+    CHECK_EQ_U64(s.tag, TAG_HEAP);             /* 40 heap, 10 kernel, 10 reserved, 4 DMA */
+    CHECK_EQ_U64(s.max_refs, 3);
+    CHECK_EQ_U64(s.youngest, 5);               /* the DMA run, allocated at 20 */
+    pmm_zone_summarize(&t.z, 280, 1000, 8, &s);
+    CHECK_EQ_U64(s.frames, 20);
+    CHECK_EQ_U64(s.free, 10);
+    CHECK_EQ_U64(s.reserved, 10);
+    CHECK_EQ_U64(s.tag, TAG_RESERVED);
+    CHECK_EQ_U64(s.youngest, 0xff);            /* nothing allocated */
+    pmm_zone_summarize(&t.z, 31, 33, 64, &s);  /* 31..63: heap 19, DMA 4, free 10 */
+    CHECK_EQ_U64(s.allocated, 23);
+    CHECK_EQ_U64(s.free, 10);
+    CHECK_EQ_U64(s.tag, TAG_HEAP);
+    /* A free range; a range past the zone; an empty one. */
+    pmm_zone_summarize(&t.z, 100, 50, 16, &s);
+    CHECK_EQ_U64(s.free, 50);
+    CHECK_EQ_U64(s.tag, TAG_FREE);
+    CHECK_EQ_U64(s.youngest, 0xff);
+    pmm_zone_summarize(&t.z, 300, 5, 16, &s);
+    CHECK_EQ_U64(s.frames, 0);
+    pmm_zone_summarize(&t.z, 5, 0, 16, &s);
+    CHECK_EQ_U64(s.frames, 0);
+    /* Samples that miss every used frame still find one: one DMA frame
+     * among 200 free ones, sampled 2 times. */
+    pmm_zone_summarize(&t.z, 52, 1, 1, &s);
+    CHECK_EQ_U64(s.tag, TAG_DMA);
+    CHECK_EQ_U64(pmm_zone_free(&t.z, 52), PMM_OK);
+    pmm_zone_summarize(&t.z, 53, 237, 2, &s);
+    CHECK_EQ_U64(s.allocated, 1);
+    CHECK_EQ_U64(s.tag, TAG_DMA);
+
+    /* Ages: epochs since allocation; clamping keeps them from wrapping. */
+    pmm_zone_query(&t.z, 10, &fi);
+    CHECK_EQ_U64(fi.age, 18);
+    pmm_zone_query(&t.z, 50, &fi);
+    CHECK_EQ_U64(fi.age, 5);
+    pmm_zone_query(&t.z, 100, &fi);
+    CHECK_EQ_U64(fi.age, 0);                   /* free: no age */
+    t.z.epoch = (uint8_t)(7 + 200);
+    pmm_zone_clamp_ages(&t.z, 128);
+    pmm_zone_query(&t.z, 10, &fi);
+    CHECK_EQ_U64(fi.age, 128);
+    pmm_zone_query(&t.z, 50, &fi);
+    CHECK_EQ_U64(fi.age, 128);
+    t.z.epoch = (uint8_t)(t.z.epoch + 100);     /* would wrap without the clamp */
+    pmm_zone_query(&t.z, 10, &fi);
+    CHECK_EQ_U64(fi.age, 228);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
+/* ---- the consistency check --------------------------------------------------------- */
+
+/* Where the zone's probe puts an owner: the hash and the linear probe
+ * pmm_zone_bits.h uses (owner_probe), repeated here because that header is
+ * private to src/memory.  0 when a full table has no room. */
+static uint32_t probe_slot(const struct pmm_zone *z, uint32_t owner)
+{
+    uint32_t s = (owner * 2654435761u) >> 22;
+    for (uint32_t i = 0; i < PMM_OWNER_SLOTS; i++) {
+        if (s != 0 && (z->owners[s] == owner || z->owners[s] == 0))
+            return s;
+        s = (s + 1) & (PMM_OWNER_SLOTS - 1);
+    }
+    return 0;
+}
+
+static void test_check_catches(void)
+{
+    struct tz t;
+    tz_make(&t, 300, ALL);
+    pmm_zone_release(&t.z, 10, 280); /* 10..289 */
+    for (int i = 0; i < 50; i++)
+        pmm_zone_alloc(&t.z, TAG_HEAP, 0x100);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 40, 32, TAG_DMA, 0x200), 64);
+    CHECK_EQ_U64(pmm_zone_ref(&t.z, 12), PMM_OK);
+    CHECK_OK(&t);
+    /* frames: 10..59 heap, 60..63 free, 64..103 DMA, 104..289 free */
+
+    BROKEN(&t, "avail summary", z->avail_l1[0] ^= 1u << 5);
+    BROKEN(&t, "avail summary", z->avail_l1[0] ^= 1u << 1);
+    BROKEN(&t, "avail summary", z->avail_l2[0] ^= 1u << 1);
+    BROKEN(&t, "half summary", z->half_l1[0] ^= 1u << 4);
+    BROKEN(&t, "half summary", z->half_l2[0] ^= 1u);
+    BROKEN(&t, "empty summary", z->empty_l1[0] ^= 1u << 5);
+    BROKEN(&t, "empty summary", z->empty_l1[0] ^= 1u << 0);
+    BROKEN(&t, "empty summary", z->empty_l2[0] ^= 1u << 3);
+    BROKEN(&t, "free counter", z->free_frames++);
+    BROKEN(&t, "reserved counter", z->reserved_frames--);
+    BROKEN(&t, "free + allocated", z->allocated_frames++);
+    BROKEN(&t, "free counter", z->used[4] |= 1u << 3);  /* a free frame marked used */
+    BROKEN(&t, "not marked used", z->reserved[8] |= 1u << 20);
+    BROKEN(&t, "past the zone", { z->used[9] &= ~(1u << 31); z->reserved[9] &= ~(1u << 31); });
+    BROKEN(&t, "past the zone", z->reserved[9] &= ~(1u << 12));
+    /* Records: the tag (4 bits) and the owner's slot (12 bits). */
+    uint32_t heap_slot = rec_slot(t.z.records[10]), empty_slot = 1;
+    CHECK(heap_slot != 0 && heap_slot < PMM_OWNER_SLOTS);
+    CHECK_EQ_U64(t.z.owners[heap_slot], 0x100);
+    while (t.z.owners[empty_slot] != 0)
+        empty_slot++;
+    BROKEN(&t, "TAG_FREE", z->records[20] = rec_make(TAG_FREE, heap_slot));
+    BROKEN(&t, "TAG_FREE", z->records[5] = rec_make(TAG_FREE, 0));
+    BROKEN(&t, "no tag", z->records[20] = rec_make(TAG_COUNT, heap_slot));
+    BROKEN(&t, "no tag", z->records[70] = rec_make(15, rec_slot(z->records[70])));
+    BROKEN(&t, "no tag", z->records[3] = rec_make(14, 0));
+    BROKEN(&t, "owner recorded for a reserved", z->records[5] = rec_make(TAG_RESERVED, 1));
+    BROKEN(&t, "owner recorded for a reserved",
+           z->records[295] = rec_make(TAG_RESERVED, RECORD_SLOT_UNKNOWN));
+    BROKEN(&t, "owner slot is empty", z->records[20] = rec_make(TAG_HEAP, empty_slot));
+    BROKEN(&t, "owner slot is empty", z->records[70] = rec_make(TAG_DMA, PMM_OWNER_SLOTS));
+    /* Refcounts: kept in refs[] only while the frame is pinned. */
+    BROKEN(&t, "fewer than two references", z->refs[12] = 1);
+    BROKEN(&t, "fewer than two references", z->refs[12] = 0);
+    BROKEN(&t, "fewer than two references", { z->pinned[0] |= 1u << 21; z->refs[21] = 1; });
+    BROKEN(&t, "fewer than two references", z->pinned[1] |= 1u << (61 - 32)); /* free */
+    BROKEN(&t, "pinned differs", z->pinned[0] &= ~(1u << 2));
+    BROKEN(&t, "hint", z->hint = z->words);
+    BROKEN(&t, "no_run_below", z->no_run_below = 186);
+    BROKEN(&t, "words", z->words++);
+    BROKEN(&t, "features", z->features = 0x10);
+    BROKEN(&t, "owners off", z->features = PMM_FEAT_REFS);
+    BROKEN(&t, "refcounts off", z->features = PMM_FEAT_OWNERS);
+    /* The owner table and its one-entry cache (the DMA run's owner, 0x200,
+     * was the last looked up). */
+    CHECK_EQ_U64(t.z.owner_count, 2);
+    CHECK_EQ_U64(t.z.last_owner, 0x200);
+    BROKEN(&t, "owner in slot 0", z->owners[0] = 0x300);
+    BROKEN(&t, "owner in two slots", z->owners[empty_slot] = 0x100);
+    BROKEN(&t, "owner in two slots", { z->owners[empty_slot] = 0x200; z->owner_count++; });
+    BROKEN(&t, "owner count differs", z->owner_count++);
+    BROKEN(&t, "owner count differs", z->owner_count = 0);
+    BROKEN(&t, "owner count differs", z->owners[heap_slot] = 0);
+    /* A new owner where the probe finds it is one too many for the count;
+     * in any other empty slot (the probe stops at the first), or an owner
+     * moved out of its slot, the lookup would never find it. */
+    uint32_t at300 = probe_slot(&t.z, 0x300), far = 1;
+    while (far == at300 || t.z.owners[far] != 0)
+        far++;
+    CHECK(at300 != 0 && t.z.owners[at300] == 0);
+    BROKEN(&t, "owner count differs", z->owners[at300] = 0x300);
+    BROKEN(&t, "owner its probe does not reach", z->owners[far] = 0x300);
+    BROKEN(&t, "owner its probe does not reach",
+           { z->owners[far] = 0x300; z->owner_count++; });
+    BROKEN(&t, "owner its probe does not reach",
+           { z->owners[far] = 0x100; z->owners[heap_slot] = 0; });
+    BROKEN(&t, "last owner", z->last_owner = 0x100);
+    BROKEN(&t, "last owner", z->last_owner = 0);
+    BROKEN(&t, "last owner", z->last_slot = empty_slot);
+    BROKEN(&t, "last owner", z->last_slot = PMM_OWNER_SLOTS + 5);
+    BROKEN(&t, "last owner", { z->last_owner = 0; z->last_slot = heap_slot; });
+    /* What the check allows: a cache naming owner 0 with slot 0, or an
+     * owner the full table had no room for. */
+    {
+        struct tz c;
+        tz_clone(&c, &t);
+        c.z.last_owner = 0;
+        c.z.last_slot = 0;
+        CHECK_STR_EQ(pmm_zone_check(&c.z), NULL);
+        c.z.last_owner = 0x4444;
+        c.z.last_slot = RECORD_SLOT_UNKNOWN;
+        CHECK_STR_EQ(pmm_zone_check(&c.z), NULL);
+        c.z.records[20] = rec_make(TAG_HEAP, RECORD_SLOT_UNKNOWN);
+        CHECK_STR_EQ(pmm_zone_check(&c.z), NULL);
+        tz_done(&c);
+    }
+    /* A free frame's records are stale by design: not checked, not shown;
+     * an unpinned frame's refs[] is not read. */
+    {
+        struct tz c;
+        struct frame_info fi;
+        tz_clone(&c, &t);
+        c.z.records[200] = rec_make(TAG_USER, 0);
+        c.z.records[61] = rec_make(TAG_FREE, empty_slot);
+        c.z.records[250] = rec_make(15, heap_slot);
+        c.z.refs[61] = 5;
+        c.z.refs[20] = 3;
+        c.z.refs[70] = 0;
+        c.z.epochs[250] = 99;
+        CHECK_STR_EQ(pmm_zone_check(&c.z), NULL);
+        pmm_zone_query(&c.z, 20, &fi);
+        CHECK_EQ_U64(fi.refs, 1);
+        pmm_zone_query(&c.z, 70, &fi);
+        CHECK_EQ_U64(fi.refs, 1);
+        pmm_zone_query(&c.z, 250, &fi);
+        CHECK_EQ_U64(fi.state, FRAME_FREE);
+        CHECK_EQ_U64(fi.tag, TAG_FREE);
+        CHECK_EQ_U64(fi.refs, 0);
+        CHECK_EQ_U64(fi.owner, 0);
+        CHECK_EQ_U64(pmm_zone_count_tag(&c.z, TAG_USER), 0);
+        tz_done(&c);
+    }
+    /* A cache that promises less is fine. */
+    {
+        struct tz c;
+        tz_clone(&c, &t);
+        c.z.no_run_below = 187;
+        CHECK_STR_EQ(pmm_zone_check(&c.z), NULL);
+        tz_done(&c);
+    }
+    tz_done(&t);
+}
+
+/* The check and the queue.  Queued frames are free in `used`; a word's
+ * summary bits may count them as free or as used, but every other frame
+ * exactly.  The zone: 0..9 reserved, 10..59 heap, 60..63 free, 64..95 a
+ * DMA run, 96..289 free, 290..299 reserved; then 20, 45 and 11 are freed,
+ * after the ring was turned so that they sit across its end. */
+static void queue_fixture(struct tz *t)
+{
+    tz_make(t, 300, ALL);
+    pmm_zone_release(&t->z, 10, 280); /* 10..289 */
+    for (int i = 0; i < 50; i++)
+        pmm_zone_alloc(&t->z, TAG_HEAP, 0x100);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t->z, 32, 32, TAG_DMA, 0x200), 64);
+    for (uint32_t i = 0; i < PMM_QUEUE_FRAMES - 2; i++) {
+        CHECK_EQ_U64(pmm_zone_free(&t->z, 59), PMM_OK);
+        CHECK_EQ_U64(pmm_zone_alloc(&t->z, TAG_HEAP, 0x100), 59);
+    }
+    CHECK_EQ_U64(t->z.queue_head, PMM_QUEUE_FRAMES - 2);
+    CHECK_EQ_U64(pmm_zone_free(&t->z, 20), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free(&t->z, 45), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_free(&t->z, 11), PMM_OK);
+    CHECK(queue_is(&t->z, (const uint32_t[]){20, 45, 11}, 3));
+    CHECK_EQ_U64(t->z.queue[0], 11); /* the ring wrapped */
+    CHECK_OK(t);
+}
+
+/* A queue that is not a set of free frames inside its array is caught. */
+static void test_check_queue(void)
+{
+    struct tz t;
+    queue_fixture(&t);
+    BROKEN(&t, "a used frame in the queue", *queue_slot(z, 0) = 12);
+    BROKEN(&t, "a used frame in the queue", *queue_slot(z, 2) = 5); /* reserved */
+    BROKEN(&t, "a used frame in the queue", *queue_slot(z, 1) = 70); /* DMA */
+    BROKEN(&t, "a used frame in the queue", z->used[0] |= 1u << 20);
+    BROKEN(&t, "a frame twice in the queue", *queue_slot(z, 1) = 20);
+    BROKEN(&t, "a frame twice in the queue", *queue_slot(z, 2) = 45);
+    BROKEN(&t, "a frame twice in the queue", { *queue_slot(z, 3) = 20; z->queue_count = 4; });
+    BROKEN(&t, "a frame past the zone in the queue", *queue_slot(z, 2) = 300);
+    BROKEN(&t, "a frame past the zone in the queue", *queue_slot(z, 0) = UINT32_MAX);
+    BROKEN(&t, "queue head or count past its array", z->queue_count = PMM_QUEUE_FRAMES + 1);
+    BROKEN(&t, "queue head or count past its array", z->queue_count = UINT32_MAX);
+    BROKEN(&t, "queue head or count past its array", z->queue_head = PMM_QUEUE_FRAMES);
+    BROKEN(&t, "queue head or count past its array",
+           { z->queue_head = UINT32_MAX; z->queue_count = 0; });
+    /* Frames lost from the queue without a drain: free, not queued, and
+     * their word's summary still says it is full (20 and 11 are in word
+     * 0).  The newest, the oldest, all of them. */
+    BROKEN(&t, "avail summary", z->queue_count = 2);
+    BROKEN(&t, "avail summary", { z->queue_head++; z->queue_count--; });
+    BROKEN(&t, "avail summary", z->queue_count = 0);
+    /* ... but losing 45 hides nothing: word 1's summary counts it free
+     * already (60..63 are free there). */
+    ALLOWED(&t, { *queue_slot(z, 1) = 11; z->queue_count = 2; });
+    /* A free frame queued once more than it was freed (61: not queued, in
+     * a word the summaries call available) is allowed and harmless: the
+     * queue hands it out in its turn, and every step passes the check. */
+    {
+        struct tz c;
+        tz_clone(&c, &t);
+        *queue_slot(&c.z, c.z.queue_count++) = 61;
+        CHECK_STR_EQ(pmm_zone_check(&c.z), NULL);
+        static const uint32_t order[] = {20, 45, 11, 61, 96, 97}; /* hint: word 2 */
+        for (uint32_t i = 0; i < 6; i++) {
+            CHECK_EQ_U64(pmm_zone_alloc(&c.z, TAG_USER, 0), order[i]);
+            CHECK_STR_EQ(pmm_zone_check(&c.z), NULL);
+        }
+        tz_done(&c);
+    }
+    tz_done(&t);
+}
+
+/* The summary rule itself, bit by bit: with the queue as the fixture
+ * leaves it, then with a whole word of queued frames. */
+static void test_check_summaries_with_queue(void)
+{
+    struct tz t;
+    queue_fixture(&t);
+    /* As the frees left them: word 0 (its free frames, 11 and 20, both
+     * queued) counts them used; word 1 (45 queued, 60..63 free) is
+     * available; word 2 is full; word 3 all free. */
+    CHECK(!summary_bit(t.z.avail_l1, 0));
+    CHECK(summary_bit(t.z.avail_l1, 1));
+    CHECK(!summary_bit(t.z.avail_l1, 2));
+    CHECK(summary_bit(t.z.empty_l1, 3));
+
+    /* (a) A bit on for a word that has no free frame, queued or not (word
+     * 2), or lacks the property even with its queued frames counted free
+     * (word 0: no free half, not empty): the summary promises too much. */
+    BROKEN(&t, "avail summary", z->avail_l1[0] |= 1u << 2);
+    BROKEN(&t, "half summary", z->half_l1[0] |= 1u << 2);
+    BROKEN(&t, "half summary", z->half_l1[0] |= 1u << 0);
+    BROKEN(&t, "empty summary", z->empty_l1[0] |= 1u << 0);
+    BROKEN(&t, "half summary", z->half_l1[0] |= 1u << 1); /* 48..63: 48..59 heap */
+    /* (b) A bit off for a word with a free frame that is not queued
+     * (word 1 has 45 queued too; word 3 has none): it hides frames. */
+    BROKEN(&t, "avail summary", z->avail_l1[0] &= ~(1u << 1));
+    BROKEN(&t, "avail summary", z->avail_l1[0] &= ~(1u << 3));
+    BROKEN(&t, "half summary", z->half_l1[0] &= ~(1u << 3));
+    BROKEN(&t, "empty summary", z->empty_l1[0] &= ~(1u << 3));
+    /* (c) Off for a word whose only free frames are queued: what a free
+     * leaves (word 0, above).  (d) On for it: what a drain leaves when
+     * some of the word's frames are still queued. */
+    CHECK_OK(&t);
+    ALLOWED(&t, z->avail_l1[0] |= 1u << 0);
+
+    /* The DMA run freed frame by frame: word 2 is all free, all queued,
+     * and the frees left its three bits off. */
+    for (uint32_t f = 64; f < 96; f++)
+        CHECK_EQ_U64(pmm_zone_free(&t.z, f), PMM_OK);
+    CHECK_EQ_U64(t.z.queue_count, 35);
+    CHECK(!summary_bit(t.z.avail_l1, 2));
+    CHECK(!summary_bit(t.z.half_l1, 2));
+    CHECK(!summary_bit(t.z.empty_l1, 2));
+    CHECK_OK(&t);                                   /* (c), all three */
+    ALLOWED(&t, z->avail_l1[0] |= 1u << 2);         /* (d), each and all */
+    ALLOWED(&t, z->half_l1[0] |= 1u << 2);
+    ALLOWED(&t, z->empty_l1[0] |= 1u << 2);
+    ALLOWED(&t, { z->avail_l1[0] |= 1u << 2; z->half_l1[0] |= 1u << 2;
+                  z->empty_l1[0] |= 1u << 2; });
+    /* One of them taken out of the queue: the word is no longer empty,
+     * and a bit that says so is caught; the other two still pass. */
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0), 20);
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0), 45);
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0), 11);
+    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0), 64);
+    CHECK_OK(&t);
+    BROKEN(&t, "empty summary", z->empty_l1[0] |= 1u << 2);
+    ALLOWED(&t, { z->avail_l1[0] |= 1u << 2; z->half_l1[0] |= 1u << 2; });
+    /* Draining by hand makes every bit exact. */
+    pmm_zone_drain_queue(&t.z);
+    CHECK_OK(&t);
+    CHECK(summary_bit(t.z.avail_l1, 2));
+    CHECK(summary_bit(t.z.half_l1, 2));
+    CHECK(!summary_bit(t.z.empty_l1, 2));
+    CHECK(!summary_bit(t.z.avail_l1, 0));
+    BROKEN(&t, "avail summary", z->avail_l1[0] &= ~(1u << 2));
+    BROKEN(&t, "half summary", z->half_l1[0] &= ~(1u << 2));
+    tz_done(&t);
+}
+
+/* A table with PMM_OWNERS_MAX owners: one more, even where the probe
+ * finds it, is too many; a damaged table with no empty slot still lets
+ * the check and an allocation end. */
+static void test_check_owner_table_full(void)
+{
+    struct tz t;
+    tz_make(&t, 1024, ALL);
+    pmm_zone_release(&t.z, 0, 1024);
+    for (uint32_t i = 0; i < PMM_OWNERS_MAX; i++)
+        pmm_zone_alloc(&t.z, TAG_HEAP, 0xc0100000u + 4 * i);
+    CHECK_EQ_U64(t.z.owner_count, PMM_OWNERS_MAX);
+    CHECK_OK(&t);
+    BROKEN(&t, "owner count differs", {
+        z->owners[probe_slot(z, 0x77)] = 0x77;
+        z->owner_count++;
+    });
+    {
+        struct tz c;
+        tz_clone(&c, &t);
+        for (uint32_t s = 1, k = 0; s < PMM_OWNER_SLOTS; s++)
+            if (c.z.owners[s] == 0)
+                c.z.owners[s] = 0xd0000000u + 4 * k++;
+        c.z.owner_count = PMM_OWNER_SLOTS - 1;
+        CHECK_EQ_U64(probe_slot(&c.z, 0x55), 0);
+        CHECK_STR_EQ(pmm_zone_check(&c.z), "owner count differs from the owner table");
+        uint32_t f = pmm_zone_alloc(&c.z, TAG_USER, 0x55);
+        CHECK_EQ_U64(f, PMM_OWNERS_MAX);
+        CHECK_EQ_U64(rec_slot(c.z.records[f]), RECORD_SLOT_UNKNOWN);
+        tz_done(&c);
+    }
+    tz_done(&t);
+}
+
+int main(void)
+{
+    RUN(test_refs);
+    RUN(test_features_off);
+    RUN(test_refs_pinned);
+    RUN(test_bad_tags);
+    RUN(test_query_and_counts);
+    RUN(test_largest_free_run);
+    RUN(test_summarize_and_ages);
+    RUN(test_check_catches);
+    RUN(test_check_queue);
+    RUN(test_check_summaries_with_queue);
+    RUN(test_check_owner_table_full);
+    return check_summary("pmm_zone_check");
+}

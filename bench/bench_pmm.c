@@ -69,9 +69,18 @@
  *
  * Then the goals, as ratios taken in this run (or absolute times), with
  * PASS or MISS for the zone as the kernel configures it (zone-lite's value
- * in brackets).  The second churn line subtracts the harness row from both
- * sides: what is left is the allocators' own cost.  The whole program runs
- * in about 15 s.
+ * in brackets).  Churn is also measured a second way, shown but not
+ * counted: the zone and the stack set up once each and then timed in
+ * turn, 20 chunks of 200,000 iterations, the fastest chunk of each, so that
+ * the machine's slow moments (this is a shared VM: a row moves by 30%
+ * between runs) fall on both alike.  It favours the zone: in turn, each
+ * chunk starts with the other allocator's data in the cache, which costs
+ * the stack (whose own work is tiny) more; the table's rows time each
+ * allocator in a block of its own, which is the goal's reading.  (Out of
+ * memory is measured in turn too: there nothing is in memory.)  The
+ * harness row is shown, not subtracted: its loop overlaps with the calls,
+ * so subtracting it would leave the stack almost nothing.  The whole
+ * program runs in about 15 s.
  */
 #define _GNU_SOURCE
 #include <stdbool.h>
@@ -400,6 +409,50 @@ static inline __attribute__((always_inline)) double sc_churn(enum kind k, uint32
     return (t1 - t0) / (2.0 * iters);
 }
 
+/* Churn for the goal's ratio: the zone (as the kernel has it) and the
+ * stack, each set up once at 50% with its own held list, then timed in
+ * turn, CHUNKS chunks of CHUNK_ITERS iterations each, so that a slow
+ * moment of the machine falls on both; the fastest chunk of each. */
+#define CHUNKS 20
+#define CHUNK_ITERS 200000
+
+static double churn_chunk(enum kind k, uint32_t *list, uint32_t n)
+{
+    double t0 = now_ns();
+    if (k == ZONE) {
+        for (uint32_t it = 0; it < CHUNK_ITERS; it++) {
+            uint32_t i = rnd_below(n);
+            do_free(ZONE, list[i]);
+            list[i] = do_alloc(ZONE);
+        }
+    } else {
+        for (uint32_t it = 0; it < CHUNK_ITERS; it++) {
+            uint32_t i = rnd_below(n);
+            do_free(STACK, list[i]);
+            list[i] = do_alloc(STACK);
+        }
+    }
+    return (now_ns() - t0) / (2.0 * CHUNK_ITERS);
+}
+
+static void churn_in_turn(double *zone_ns, double *stack_ns)
+{
+    uint32_t nz = half_free(ZONE, false);
+    uint32_t *zheld = malloc(nz * sizeof(uint32_t));
+    if (!zheld)
+        die("out of memory");
+    memcpy(zheld, held, nz * sizeof(uint32_t));
+    uint32_t ns = half_free(STACK, false); /* the stack's list stays in held */
+    *zone_ns = *stack_ns = 1e30;
+    for (int c = 0; c < CHUNKS; c++) {
+        double z = churn_chunk(ZONE, zheld, nz), s = churn_chunk(STACK, held, ns);
+        *zone_ns = z < *zone_ns ? z : *zone_ns;
+        *stack_ns = s < *stack_ns ? s : *stack_ns;
+    }
+    free(zheld);
+    zone_sane(ZONE);
+}
+
 /* The churn loop with nothing behind the calls. */
 __attribute__((noinline)) static uint32_t null_alloc(uint32_t i)
 {
@@ -641,6 +694,8 @@ int main(void)
         table[R_FULL][LITE] = min2(table[R_FULL][LITE], sc_full(LITE, 10000000));
         table[R_FULL][CSTACK] = min2(table[R_FULL][CSTACK], sc_full(CSTACK, 10000000));
     }
+    double turn_zone, turn_stack;
+    churn_in_turn(&turn_zone, &turn_stack);
     printf("%-22s", "");
     for (int k = 0; k < KINDS; k++)
         printf(" %12s", kind_names[k]);
@@ -660,12 +715,8 @@ int main(void)
     int missed = 0;
     missed += !goal("churn at 50%: zone / stack", t[R_CHURN][ZONE] / t[R_CHURN][STACK],
                     t[R_CHURN][LITE] / t[R_CHURN][STACK], 3, "x");
-    missed += !goal("  the same, harness subtracted",
-                    (t[R_CHURN][ZONE] - t[R_HARNESS][ZONE]) /
-                        (t[R_CHURN][STACK] - t[R_HARNESS][STACK]),
-                    (t[R_CHURN][LITE] - t[R_HARNESS][LITE]) /
-                        (t[R_CHURN][STACK] - t[R_HARNESS][STACK]),
-                    3, "x");
+    printf("  %-40s %8.2fx  (%.1f / %.1f ns; not counted)\n",
+           "  the same, zone and stack in turn", turn_zone / turn_stack, turn_zone, turn_stack);
     missed += !goal("last 0.1% of frames: zone / stack", t[R_LAST][ZONE] / t[R_LAST][STACK],
                     t[R_LAST][LITE] / t[R_LAST][STACK], 10, "x");
     missed += !goal("out of memory: zone / stack", t[R_FULL][ZONE] / t[R_FULL][STACK],

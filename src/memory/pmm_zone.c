@@ -260,7 +260,7 @@ __attribute__((noinline)) static uint32_t take_one(struct pmm_zone *z, uint8_t t
  * Open addressing from a multiplicative hash; at most 3/4 of the slots
  * are ever filled, so a probe ends at an empty slot soon.  Owners are
  * never removed: they are call sites, and there are few of them. */
-uint32_t owner_slot_find(struct pmm_zone *z, uint32_t owner)
+__attribute__((noinline)) uint32_t owner_slot_find(struct pmm_zone *z, uint32_t owner)
 {
     uint32_t slot = 0;
     if (owner != 0) {
@@ -279,29 +279,77 @@ uint32_t owner_slot_find(struct pmm_zone *z, uint32_t owner)
     return slot;
 }
 
-/* pmm_zone_alloc - see pmm_zone.h.  An allocation tagged TAG_FREE would
- * look free to everyone reading the tags: it is refused (PMM_NO_FRAME),
- * as is a tag that is not one (it would not fit in the record). */
-uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner)
+/*
+ * How pmm_zone_alloc and pmm_zone_free are laid out: each decides which
+ * case it is and hands it to a function of its own with a tail call (a
+ * jump), so that neither saves registers on entry: a refusal (out of
+ * memory, a double free) then costs a few instructions, and the common
+ * cases do not pay for the loops of the rare ones.
+ */
+
+/* A refused allocation, counted. */
+__attribute__((noinline, cold)) static uint32_t alloc_refused(struct pmm_zone *z)
 {
-    if (__builtin_expect(z->free_frames == 0, 0) || tag == TAG_FREE || tag >= TAG_COUNT) {
-        z->failed_allocs++;
-        return PMM_NO_FRAME;
-    }
-    uint32_t slot = z->features & PMM_FEAT_OWNERS ? owner_slot(z, owner) : 0;
-    if (z->queue_count == 0)
-        return take_one(z, tag, slot);
+    z->failed_allocs++;
+    return PMM_NO_FRAME;
+}
+
+/* summaries_lost, then `ret` (for a caller that ends with it). */
+__attribute__((noinline)) static uint32_t summaries_lost_then(struct pmm_zone *z, uint32_t w,
+                                                              uint32_t old, uint32_t new,
+                                                              uint32_t ret)
+{
+    summaries_lost(z, w, old, new);
+    return ret;
+}
+
+/* The oldest queued frame, allocated (a frame is queued). */
+__attribute__((noinline)) static uint32_t take_queued(struct pmm_zone *z, uint8_t tag,
+                                                      uint32_t slot)
+{
     uint32_t f = z->queue[z->queue_head];
     z->queue_head = (z->queue_head + 1) & (PMM_QUEUE_FRAMES - 1);
     z->queue_count--;
     uint32_t w = f >> 5, old = z->used[w], new = old | (1u << (f & 31));
     z->used[w] = new;
-    summaries_after_set(z, w, old, new); /* see "summaries" above */
     write_record(z, f, tag, slot);
     z->free_frames--;
     z->allocated_frames++;
     z->allocs++;
-    return f;
+    /* The summaries (see "summaries" above): summaries_after_set, written
+     * so that the rare case is a tail call. */
+    if (__builtin_expect(word_avail(new) && !word_half(old), 1))
+        return f;
+    return summaries_lost_then(z, w, old, new, f);
+}
+
+/* A frame for the owner in slot: the oldest queued, else the bitmap's. */
+HOT uint32_t take_frame(struct pmm_zone *z, uint8_t tag, uint32_t slot)
+{
+    return z->queue_count ? take_queued(z, tag, slot) : take_one(z, tag, slot);
+}
+
+/* An allocation by another owner than the last one: its slot first. */
+__attribute__((noinline)) static uint32_t alloc_new_owner(struct pmm_zone *z, uint8_t tag,
+                                                          uint32_t owner)
+{
+    return take_frame(z, tag, owner_slot_find(z, owner));
+}
+
+/* pmm_zone_alloc - see pmm_zone.h.  An allocation tagged TAG_FREE would
+ * look free to everyone reading the tags: it is refused (PMM_NO_FRAME),
+ * as is a tag that is not one (it would not fit in the record). */
+uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner)
+{
+    if (__builtin_expect(z->free_frames == 0, 0) || tag == TAG_FREE || tag >= TAG_COUNT)
+        return alloc_refused(z);
+    uint32_t slot = 0;
+    if (z->features & PMM_FEAT_OWNERS) {
+        if (owner != z->last_owner)
+            return alloc_new_owner(z, tag, owner);
+        slot = z->last_slot;
+    }
+    return take_frame(z, tag, slot);
 }
 
 /* Why the frame at `bit` of word w (whose `used` value is `old`) cannot be
@@ -332,12 +380,15 @@ __attribute__((noinline)) static void drain_oldest(struct pmm_zone *z, uint32_t 
     z->queue_count -= n;
 }
 
-/* cache_after_free for one frame, out of line: it is rarely needed, and
- * inlined it would make every free save registers it uses. */
-__attribute__((noinline)) static void cache_after_free_one(struct pmm_zone *z, uint32_t f)
+/* cache_after_free for one frame that has been given back. */
+__attribute__((noinline)) static enum pmm_error cache_after_free_one(struct pmm_zone *z,
+                                                                     uint32_t f)
 {
     cache_after_free(z, f, 1);
+    return PMM_OK;
 }
+
+static enum pmm_error give_back_to_full_queue(struct pmm_zone *z, uint32_t f);
 
 /* pmm_zone_drain_queue - see pmm_zone.h. */
 void pmm_zone_drain_queue(struct pmm_zone *z)
@@ -350,10 +401,10 @@ void pmm_zone_drain_queue(struct pmm_zone *z)
  * a queue kept busy holds 32 to 64 frames).  Its record is left as it
  * was, but its line is asked for: the allocation that takes the frame out
  * of the queue writes it. */
-HOT void give_back(struct pmm_zone *z, uint32_t f, uint32_t w, uint32_t bit)
+HOT enum pmm_error give_back(struct pmm_zone *z, uint32_t f, uint32_t w, uint32_t bit)
 {
     if (__builtin_expect(z->queue_count == PMM_QUEUE_FRAMES, 0))
-        drain_oldest(z, PMM_QUEUE_FRAMES / 2);
+        return give_back_to_full_queue(z, f);
     z->used[w] &= ~bit;
     z->queue[(z->queue_head + z->queue_count++) & (PMM_QUEUE_FRAMES - 1)] = f;
     warm_records(z, f, 1);
@@ -361,23 +412,39 @@ HOT void give_back(struct pmm_zone *z, uint32_t f, uint32_t w, uint32_t bit)
     z->allocated_frames--;
     z->frees++;
     if (z->no_run_below)
-        cache_after_free_one(z, f);
+        return cache_after_free_one(z, f);
+    return PMM_OK;
+}
+
+__attribute__((noinline)) static enum pmm_error give_back_to_full_queue(struct pmm_zone *z,
+                                                                        uint32_t f)
+{
+    drain_oldest(z, PMM_QUEUE_FRAMES / 2);
+    return give_back(z, f, f >> 5, 1u << (f & 31));
+}
+
+/* A refused free, counted: why. */
+__attribute__((noinline, cold)) static enum pmm_error free_refused(struct pmm_zone *z,
+                                                                   uint32_t frame)
+{
+    enum pmm_error e = PMM_ERR_RANGE;
+    if (frame < z->frames) {
+        uint32_t w = frame >> 5;
+        e = free_refusal(z, w, 1u << (frame & 31), z->used[w]);
+    }
+    z->bad_frees++;
+    return e;
 }
 
 /* pmm_zone_free - see pmm_zone.h. */
 enum pmm_error pmm_zone_free(struct pmm_zone *z, uint32_t frame)
 {
-    enum pmm_error e = PMM_ERR_RANGE;
-    if (frame < z->frames) {
-        uint32_t w = frame >> 5, bit = 1u << (frame & 31), old = z->used[w];
-        e = free_refusal(z, w, bit, old);
-        if (e == PMM_OK) {
-            give_back(z, frame, w, bit);
-            return PMM_OK;
-        }
-    }
-    z->bad_frees++;
-    return e;
+    if (frame >= z->frames)
+        return free_refused(z, frame);
+    uint32_t w = frame >> 5, bit = 1u << (frame & 31);
+    if (!(z->used[w] & bit) || (z->pinned[w] & bit))
+        return free_refused(z, frame);
+    return give_back(z, frame, w, bit);
 }
 
 /* ---- references -------------------------------------------------------------- */

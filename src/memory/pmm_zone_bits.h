@@ -76,7 +76,9 @@ static inline uint32_t owner_probe(const struct pmm_zone *z, uint32_t owner)
     return 0;
 }
 
-/* The slot of owner in the owner table, found or added (pmm_zone.c). */
+/* The slot of owner in the owner table, found or added (pmm_zone.c; out
+ * of line: inlined, its loop would make every allocation save registers,
+ * even one refused for want of a frame). */
 uint32_t owner_slot_find(struct pmm_zone *z, uint32_t owner);
 
 /* The same, answered at once when it is the last owner asked about (an
@@ -167,8 +169,8 @@ HOT void summary_on(uint32_t *l1, uint32_t *l2, uint32_t w)
 /* Word w of `used` went from old to new by setting bits only: a property
  * can only be lost.  Words with a free half are rare in a busy zone, so
  * one test usually settles both half and empty. */
-HOT void summaries_after_set(struct pmm_zone *z, uint32_t w, uint32_t old,
-                                       uint32_t new)
+__attribute__((noinline)) static void summaries_lost(struct pmm_zone *z, uint32_t w,
+                                                     uint32_t old, uint32_t new)
 {
     if (!word_avail(new))
         summary_off(z->avail_l1, z->avail_l2, w);
@@ -178,6 +180,16 @@ HOT void summaries_after_set(struct pmm_zone *z, uint32_t w, uint32_t old,
         if (word_empty(old) && !word_empty(new))
             summary_off(z->empty_l1, z->empty_l2, w);
     }
+}
+
+/* The same, with the usual case (the word keeps a free frame and had no
+ * free half to lose) settled inline and the rest out of line, so that a
+ * caller does not save registers for it. */
+HOT void summaries_after_set(struct pmm_zone *z, uint32_t w, uint32_t old, uint32_t new)
+{
+    if (__builtin_expect(word_avail(new) && !word_half(old), 1))
+        return;
+    summaries_lost(z, w, old, new);
 }
 
 /* ... by clearing bits only: a property can only be gained. */

@@ -73,9 +73,10 @@
  * counted: the zone and the stack set up once each and then timed in
  * turn, 20 chunks of 200,000 iterations, the fastest chunk of each, so that
  * the machine's slow moments (this is a shared VM: a row moves by 30%
- * between runs) fall on both alike.  It favours the zone: in turn, each
- * chunk starts with the other allocator's data in the cache, which costs
- * the stack (whose own work is tiny) more; the table's rows time each
+ * between runs) fall on both alike.  It favours the zone: in turn the
+ * stack measures 3-4 ns, not the 2.2 of its own row, and why is not
+ * settled (it stays so with chunks of 2,000,000 iterations, so it is not
+ * the cache warming up at each chunk); the table's rows time each
  * allocator in a block of its own, which is the goal's reading.  (Out of
  * memory is measured in turn too: there nothing is in memory.)  The
  * harness row is shown, not subtracted: its loop overlaps with the calls,

@@ -104,6 +104,8 @@ struct frame_info {
     uint16_t refs;     /* 0 unless allocated */
     uint32_t owner;    /* caller address of the allocation, 0 if none */
     uint8_t age;       /* epochs since it was allocated (0 unless allocated) */
+    uint8_t queued;    /* a free frame in the queue of freed frames: its place
+                          (1 = the next single allocation takes it); else 0 */
 };
 
 /* What a range of frames holds: one cell of the visualizer's frame grid. */

@@ -84,8 +84,12 @@ void pmm_zone_query(const struct pmm_zone *z, uint32_t frame, struct frame_info 
         out->state = FRAME_ALLOCATED;
     else
         out->state = FRAME_FREE;
-    if (out->state == FRAME_FREE)
+    if (out->state == FRAME_FREE) {
+        for (uint32_t i = 0; i < z->queue_count; i++)
+            if (queued(z, i) == frame)
+                out->queued = (uint8_t)(i + 1);
         return; /* its records are stale: see pmm_zone.c */
+    }
     frame_record_t r = z->records[frame];
     out->tag = record_tag(r);
     if (out->state == FRAME_ALLOCATED) {

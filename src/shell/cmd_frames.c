@@ -212,6 +212,8 @@ static void describe_frame(paddr_t addr)
     pmm_query(frame, &fi);
     uint32_t type = memmap_type_at(addr);
     kprintf("frame 0x%08x: %s", frame, state_name(fi.state));
+    if (fi.queued)
+        kprintf(", queued: %u of %u to go out", fi.queued, pmm_get_zone()->queue_count);
     if (fi.state != FRAME_OUT_OF_RANGE) {
         kprintf(", tag ");
         print_colored(viz_tag_color(fi.tag), pmm_tag_name(fi.tag));

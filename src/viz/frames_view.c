@@ -211,6 +211,12 @@ static void frame_details(uint32_t frame)
     pmm_query((paddr_t)frame * FRAME_SIZE, &fi);
     unsigned col = viz_printf(INFO_ROW, 1, TEXT_ATTR, "frame 0x%08x: %s",
                               frame * FRAME_SIZE, state_name(fi.state));
+    if (fi.state == FRAME_FREE && fi.queued) {
+        viz_printf(INFO_ROW + 1, 1, TEXT_ATTR,
+                   "freed lately, queued: %u of %u to go out before the bitmap is searched",
+                   fi.queued, pmm_get_zone()->queue_count);
+        return;
+    }
     if (fi.state == FRAME_FREE) {
         viz_text(INFO_ROW + 1, 1, TEXT_ATTR, "free: the next allocation may take it");
         return;

@@ -263,6 +263,13 @@ static void test_queue_is_free(void)
     CHECK_EQ_U64(fi.refs, 0);
     CHECK_EQ_U64(fi.owner, 0);
     CHECK_EQ_U64(fi.age, 0);
+    CHECK_EQ_U64(fi.queued, 2); /* its place in the queue: 40, 41, 7 */
+    pmm_zone_query(&t.z, 40, &fi);
+    CHECK_EQ_U64(fi.queued, 1);
+    pmm_zone_query(&t.z, 7, &fi);
+    CHECK_EQ_U64(fi.queued, 3);
+    pmm_zone_query(&t.z, 42, &fi); /* allocated */
+    CHECK_EQ_U64(fi.queued, 0);
     pmm_zone_summarize(&t.z, 0, 100, 100, &s);
     CHECK_EQ_U64(s.free, 3);
     CHECK_EQ_U64(s.allocated, 93);

@@ -151,7 +151,10 @@ class FramesTest(KernelTestCase):
         m.run_command('free ' + b)
         out = m.run_command('frames')
         self.assertRegex(out, r'(?m)^  free .*\(2 queued: the next out\)$')
-        self.assertRegex(m.run_command('frame ' + a), r'frame %s: free, tag free' % a)
+        self.assertRegex(m.run_command('frame ' + a),
+                         r'frame %s: free, queued: 1 of 2 to go out, tag free' % a)
+        self.assertRegex(m.run_command('frame ' + b),
+                         r'frame %s: free, queued: 2 of 2 to go out, tag free' % b)
         out = m.run_command('alloc')
         self.assertIn('alloc: frame %s, tag user' % a, out)  # the oldest first
         out = m.run_command('alloc')

@@ -138,6 +138,8 @@ class VizFramesTest(KernelTestCase):
 
         self.open_view(m)
         s = m.wait_screen(lambda s: s.row(INFO).startswith(' frame 0x%08x: free' % addr))
+        # Freed on its own, it waits in the allocator's queue, first out.
+        self.assertIn('queued: 1 of 1 to go out', s.row(INFO + 1), s)
         r, c = self.assert_cursor_on(s, addr)
         self.assertEqual(s.char(r, c), DOT, s)
         self.assertAttr(s, r, c, (CURSOR_BG << 4) | GREEN, 'the freed frame')

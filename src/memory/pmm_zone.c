@@ -416,6 +416,7 @@ HOT enum pmm_error give_back(struct pmm_zone *z, uint32_t f, uint32_t w, uint32_
     return PMM_OK;
 }
 
+/* give_back when the queue is full: its older half leaves it first. */
 __attribute__((noinline)) static enum pmm_error give_back_to_full_queue(struct pmm_zone *z,
                                                                         uint32_t f)
 {

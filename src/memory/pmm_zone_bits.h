@@ -168,9 +168,9 @@ HOT void summary_on(uint32_t *l1, uint32_t *l2, uint32_t w)
 
 /* Word w of `used` went from old to new by setting bits only: a property
  * can only be lost.  Words with a free half are rare in a busy zone, so
- * one test usually settles both half and empty. */
-__attribute__((noinline)) static void summaries_lost(struct pmm_zone *z, uint32_t w,
-                                                     uint32_t old, uint32_t new)
+ * one test usually settles both half and empty.  (Inline: for runs, whose
+ * words always had a free half; summaries_after_set for single frames.) */
+HOT void summaries_lose(struct pmm_zone *z, uint32_t w, uint32_t old, uint32_t new)
 {
     if (!word_avail(new))
         summary_off(z->avail_l1, z->avail_l2, w);
@@ -180,6 +180,12 @@ __attribute__((noinline)) static void summaries_lost(struct pmm_zone *z, uint32_
         if (word_empty(old) && !word_empty(new))
             summary_off(z->empty_l1, z->empty_l2, w);
     }
+}
+
+__attribute__((noinline)) static void summaries_lost(struct pmm_zone *z, uint32_t w,
+                                                     uint32_t old, uint32_t new)
+{
+    summaries_lose(z, w, old, new);
 }
 
 /* The same, with the usual case (the word keeps a free frame and had no

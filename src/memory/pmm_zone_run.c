@@ -164,7 +164,7 @@ static void take_run(struct pmm_zone *z, uint32_t p, uint32_t count, uint8_t tag
         uint32_t mask = word_range_mask(w, p, end);
         uint32_t old = z->used[w];
         z->used[w] = old | mask;
-        summaries_after_set(z, w, old, old | mask);
+        summaries_lose(z, w, old, old | mask);
     }
     /* Every frame of the run gets the same record and epoch: 8 bytes to a
      * store (4 records, 8 epochs; x86 does not mind them unaligned), not a

@@ -158,8 +158,8 @@ struct pmm_zone {
     uint32_t queue_head;            /* index of the oldest queued frame */
     uint32_t queue_count;           /* frames in the queue */
     uint32_t queue[PMM_QUEUE_FRAMES]; /* freed single frames, a ring: free in
-                                       `used`, still "used" in the summaries
-                                       until they are drained */
+                                       `used`; the summaries may still count
+                                       them as used (see pmm_zone.c) */
     uint8_t epoch;                  /* a clock the owner advances (the kernel:
                                        seconds); allocations record it, and
                                        a frame's age is epoch - its epoch

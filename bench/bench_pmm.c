@@ -74,9 +74,12 @@
  * turn, 20 chunks of 200,000 iterations, the fastest chunk of each, so that
  * the machine's slow moments (this is a shared VM: a row moves by 30%
  * between runs) fall on both alike.  It favours the zone: in turn the
- * stack measures 3-4 ns, not the 2.2 of its own row, and why is not
- * settled (it stays so with chunks of 2,000,000 iterations, so it is not
- * the cache warming up at each chunk); the table's rows time each
+ * stack measures 3-4 ns, not the 2.2 of its own row.  The likely reason:
+ * each chunk finds its 1.5 MiB held list pushed out of the cache by the
+ * other allocator's chunk, and bringing 24,000 lines back at random takes
+ * about 2 ms, as long as a 200,000-iteration chunk of the stack itself
+ * (still a fifth of a 2,000,000-iteration one, where the effect stays).
+ * Both pay that time, which shrinks the ratio.  The table's rows time each
  * allocator in a block of its own, which is the goal's reading.  (Out of
  * memory is measured in turn too: there nothing is in memory.)  The
  * harness row is shown, not subtracted: its loop overlaps with the calls,

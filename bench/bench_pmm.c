@@ -69,18 +69,16 @@
  *
  * Then the goals, as ratios taken in this run (or absolute times), with
  * PASS or MISS for the zone as the kernel configures it (zone-lite's value
- * in brackets).  Churn is also measured a second way, shown but not
- * counted: the zone and the stack set up once each and then timed in
- * turn, 20 chunks of 200,000 iterations, the fastest chunk of each, so that
- * the machine's slow moments (this is a shared VM: a row moves by 30%
- * between runs) fall on both alike.  It favours the zone: in turn the
- * stack measures 3-4 ns, not the 2.2 of its own row.  The likely reason:
- * each chunk finds its 1.5 MiB held list pushed out of the cache by the
- * other allocator's chunk, and bringing 24,000 lines back at random takes
- * about 2 ms, as long as a 200,000-iteration chunk of the stack itself
- * (still a fifth of a 2,000,000-iteration one, where the effect stays).
- * Both pay that time, which shrinks the ratio.  The table's rows time each
- * allocator in a block of its own, which is the goal's reading.  (Out of
+ * in brackets).  Churn is also measured a second way, as a cross-check
+ * (shown, not counted): the zone and the stack set up once each and then
+ * timed in turn, 20 chunks of 200,000 iterations, the fastest chunk of
+ * each, so that the machine's slow moments (this is a shared VM: a row
+ * moves by 30% between runs) fall on both alike.  Each timed chunk follows
+ * an untimed one of the same allocator: without it, each chunk first had
+ * to bring its 1.5 MiB held list back into the cache after the other
+ * allocator's chunk (24,000 lines at random, about 2 ms, as long as a
+ * chunk of the stack), which both paid and which shrank the ratio (the
+ * stack measured 3-4 ns there, 2.0-2.1 with the warm-up).  (Out of
  * memory is measured in turn too: there nothing is in memory.)  The
  * harness row is shown, not subtracted: its loop overlaps with the calls,
  * so subtracting it would leave the stack almost nothing.  The whole
@@ -413,10 +411,11 @@ static inline __attribute__((always_inline)) double sc_churn(enum kind k, uint32
     return (t1 - t0) / (2.0 * iters);
 }
 
-/* Churn for the goal's ratio: the zone (as the kernel has it) and the
- * stack, each set up once at 50% with its own held list, then timed in
- * turn, CHUNKS chunks of CHUNK_ITERS iterations each, so that a slow
- * moment of the machine falls on both; the fastest chunk of each. */
+/* Churn again, as a cross-check of the goal's ratio: the zone (as the
+ * kernel has it) and the stack, each set up once at 50% with its own held
+ * list, then timed in turn, CHUNKS chunks of CHUNK_ITERS iterations each,
+ * so that a slow moment of the machine falls on both; the fastest chunk of
+ * each. */
 #define CHUNKS 20
 #define CHUNK_ITERS 200000
 
@@ -449,7 +448,12 @@ static void churn_in_turn(double *zone_ns, double *stack_ns)
     uint32_t ns = half_free(STACK, false); /* the stack's list stays in held */
     *zone_ns = *stack_ns = 1e30;
     for (int c = 0; c < CHUNKS; c++) {
-        double z = churn_chunk(ZONE, zheld, nz), s = churn_chunk(STACK, held, ns);
+        /* Each timed chunk follows an untimed one of the same allocator:
+         * the first brings its held list back into the cache. */
+        churn_chunk(ZONE, zheld, nz);
+        double z = churn_chunk(ZONE, zheld, nz);
+        churn_chunk(STACK, held, ns);
+        double s = churn_chunk(STACK, held, ns);
         *zone_ns = z < *zone_ns ? z : *zone_ns;
         *stack_ns = s < *stack_ns ? s : *stack_ns;
     }

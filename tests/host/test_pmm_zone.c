@@ -7,9 +7,10 @@
  *
  * The queue of freed frames in front of the bitmap is test_pmm_zone_queue.c;
  * here it is drained by hand where a test needs the bitmap's own order.
- * What frames record, the readers and the consistency check catching
- * corruption are test_pmm_zone_check.c; the random model test is
- * test_pmm_model.c.  After most steps pmm_zone_check must pass.
+ * What frames record and the readers are test_pmm_zone_records.c; the
+ * consistency check catching corruption is test_pmm_zone_check.c; the
+ * random model test is test_pmm_model.c.  After most steps pmm_zone_check
+ * must pass.
  */
 #include "pmm_zone_fixture.h"
 

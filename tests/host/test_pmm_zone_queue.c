@@ -1,6 +1,6 @@
 /*
  * test_pmm_zone_queue.c - the queue of freed frames in front of the frame
- * zone's bitmap, and the owner table.
+ * zone's bitmap.
  *
  * A single free (pmm_zone_free, free_run of one frame, the unref of the
  * last reference) clears the frame's `used` bit and appends it to a ring
@@ -589,139 +589,6 @@ static void test_queue_half_drain_shared_words(void)
     tz_done(&t);
 }
 
-/* ---- owners ---------------------------------------------------------------------------- */
-
-/* The owner table keeps PMM_OWNERS_MAX distinct owners; a frame allocated
- * by one more reports PMM_OWNER_UNKNOWN, and the others keep theirs. */
-static void test_owner_table(void)
-{
-    struct tz t;
-    struct frame_info fi;
-    const uint32_t n = PMM_OWNERS_MAX;
-    tz_make(&t, 2048, ALL);
-    pmm_zone_release(&t.z, 0, 2048);
-    /* Owners like call sites: close together (so the hash must spread
-     * them), each allocating one frame, frame i by owner i. */
-    for (uint32_t i = 0; i < n - 1; i++)
-        CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_HEAP, 0xc0100000u + 4 * i), i);
-    CHECK_EQ_U64(t.z.owner_count, n - 1);
-    /* The 768th still finds room. */
-    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_HEAP, 0xc0100000u + 4 * (n - 1)), n - 1);
-    CHECK_EQ_U64(t.z.owner_count, n);
-    pmm_zone_query(&t.z, n - 1, &fi);
-    CHECK_EQ_U64(fi.owner, 0xc0100000u + 4 * (n - 1));
-    CHECK(rec_slot(t.z.records[n - 1]) != RECORD_SLOT_UNKNOWN);
-    CHECK_OK(&t);
-    /* Owner 769: a frame, no slot. */
-    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_HEAP, 0xdead0000u), n);
-    CHECK_EQ_U64(t.z.owner_count, n);
-    CHECK_EQ_U64(rec_slot(t.z.records[n]), RECORD_SLOT_UNKNOWN);
-    pmm_zone_query(&t.z, n, &fi);
-    CHECK_EQ_U64(fi.state, FRAME_ALLOCATED);
-    CHECK_EQ_U64(fi.tag, TAG_HEAP);
-    CHECK_EQ_U64(fi.owner, PMM_OWNER_UNKNOWN);
-    CHECK_OK(&t);
-    /* ... and the same for its runs, and for yet another owner; owner 0
-     * is still "none". */
-    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 3, 1, TAG_DMA, 0xdead0000u), n + 1);
-    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 2, 2, TAG_DMA, 0xbeef0000u), n + 4);
-    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_HEAP, 0), n + 6);
-    CHECK_EQ_U64(t.z.owner_count, n);
-    uint32_t wrong = 0;
-    for (uint32_t f = n; f < n + 6; f++) {
-        pmm_zone_query(&t.z, f, &fi);
-        wrong += fi.owner != PMM_OWNER_UNKNOWN;
-    }
-    CHECK_EQ_U64(wrong, 0);
-    pmm_zone_query(&t.z, n + 6, &fi);
-    CHECK_EQ_U64(fi.owner, 0);
-    CHECK_EQ_U64(rec_slot(t.z.records[n + 6]), 0);
-    /* Every registered owner is still reported, and still registered:
-     * its next frame has it too. */
-    wrong = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        pmm_zone_query(&t.z, i, &fi);
-        wrong += fi.owner != 0xc0100000u + 4 * i;
-    }
-    CHECK_EQ_U64(wrong, 0);
-    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_STACK, 0xc0100000u + 4 * 17), n + 7);
-    pmm_zone_query(&t.z, n + 7, &fi);
-    CHECK_EQ_U64(fi.owner, 0xc0100000u + 4 * 17);
-    CHECK_EQ_U64(rec_slot(t.z.records[n + 7]), rec_slot(t.z.records[17]));
-    CHECK_OK(&t);
-    /* Freed frames keep nobody: the table never shrinks. */
-    CHECK_EQ_U64(pmm_zone_free(&t.z, 17), PMM_OK);
-    CHECK_EQ_U64(pmm_zone_free(&t.z, n + 7), PMM_OK);
-    CHECK_EQ_U64(t.z.owner_count, n);
-    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0xfeed0000u), 17); /* the oldest */
-    pmm_zone_query(&t.z, 17, &fi);
-    CHECK_EQ_U64(fi.owner, PMM_OWNER_UNKNOWN);
-    CHECK_OK(&t);
-    tz_done(&t);
-}
-
-/* Owners are registered by successful allocations only, and only when
- * the zone keeps owners. */
-static void test_owner_registration(void)
-{
-    struct tz t;
-    struct frame_info fi;
-    tz_make(&t, 64, ALL);
-    pmm_zone_release(&t.z, 1, 8); /* 1..8: no run of 2 starts at 16 */
-    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_FREE, 0x10), PMM_NO_FRAME);
-    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_COUNT, 0x11), PMM_NO_FRAME);
-    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 9, 1, TAG_USER, 0x12), PMM_NO_FRAME);
-    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 2, 1, 200, 0x13), PMM_NO_FRAME);
-    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 2, 16, TAG_USER, 0x14), PMM_NO_FRAME);
-    CHECK_EQ_U64(pmm_zone_alloc_run_below(&t.z, 2, 1, 1, TAG_USER, 0x15), PMM_NO_FRAME);
-    CHECK_EQ_U64(t.z.owner_count, 0);
-    CHECK_EQ_U64(t.z.failed_allocs, 6);
-    CHECK_OK(&t);
-    /* Owner 0: slot 0, reported as 0. */
-    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0), 1);
-    CHECK_EQ_U64(rec_slot(t.z.records[1]), 0);
-    CHECK_EQ_U64(t.z.owner_count, 0);
-    pmm_zone_query(&t.z, 1, &fi);
-    CHECK_EQ_U64(fi.owner, 0);
-    /* One owner, many frames: one slot. */
-    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0x20), 2);
-    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 2, 2, TAG_USER, 0x20), 4);
-    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0x30), 3);
-    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0x20), 6);
-    CHECK_EQ_U64(t.z.owner_count, 2);
-    CHECK_EQ_U64(rec_slot(t.z.records[6]), rec_slot(t.z.records[2]));
-    CHECK_EQ_U64(rec_slot(t.z.records[5]), rec_slot(t.z.records[2]));
-    CHECK(rec_slot(t.z.records[3]) != rec_slot(t.z.records[2]));
-    pmm_zone_query(&t.z, 3, &fi);
-    CHECK_EQ_U64(fi.owner, 0x30);
-    pmm_zone_query(&t.z, 5, &fi);
-    CHECK_EQ_U64(fi.owner, 0x20);
-    CHECK_EQ_U64(t.z.last_owner, 0x20);
-    CHECK_OK(&t);
-    /* Out of frames: a new owner's refused allocation registers nothing. */
-    fill(&t.z);
-    CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0x40), PMM_NO_FRAME);
-    CHECK_EQ_U64(t.z.owner_count, 2);
-    CHECK_OK(&t);
-    tz_done(&t);
-
-    /* Without PMM_FEAT_OWNERS: slot 0 for everyone, nothing registered. */
-    for (unsigned feat = 0; feat <= PMM_FEAT_REFS; feat += PMM_FEAT_REFS) {
-        tz_make(&t, 64, feat);
-        pmm_zone_release(&t.z, 0, 64);
-        CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_USER, 0x1234), 0);
-        CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 4, 4, TAG_USER, 0x5678), 4);
-        CHECK_EQ_U64(rec_slot(t.z.records[0]), 0);
-        CHECK_EQ_U64(rec_slot(t.z.records[5]), 0);
-        CHECK_EQ_U64(t.z.owner_count, 0);
-        CHECK_EQ_U64(t.z.last_owner, 0);
-        pmm_zone_query(&t.z, 5, &fi);
-        CHECK_EQ_U64(fi.owner, 0);
-        CHECK_OK(&t);
-        tz_done(&t);
-    }
-}
-
 int main(void)
 {
     RUN(test_queue_fifo);
@@ -731,7 +598,5 @@ int main(void)
     RUN(test_queue_drains);
     RUN(test_queue_and_cache);
     RUN(test_queue_half_drain_shared_words);
-    RUN(test_owner_table);
-    RUN(test_owner_registration);
     return check_summary("pmm_zone_queue");
 }

@@ -222,6 +222,16 @@ uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, ui
 
 /* ---- single frames --------------------------------------------------------- */
 
+/* Frame f has just been taken for the owner in slot: its record, the
+ * counters. */
+HOT void took(struct pmm_zone *z, uint32_t f, uint8_t tag, uint32_t slot)
+{
+    write_record(z, f, tag, slot);
+    z->free_frames--;
+    z->allocated_frames++;
+    z->allocs++;
+}
+
 /* The hint's word is full: move the hint to the next word with a free
  * frame (there is one: the free counter is not 0).  Out of line, so that
  * the fast path needs few registers. */
@@ -248,10 +258,7 @@ __attribute__((noinline)) static uint32_t take_one(struct pmm_zone *z, uint8_t t
     z->used[w] = new;
     summaries_after_set(z, w, old, new);
     uint32_t f = (w << 5) + lowest_bit(~old);
-    write_record(z, f, tag, slot);
-    z->free_frames--;
-    z->allocated_frames++;
-    z->allocs++;
+    took(z, f, tag, slot);
     return f;
 }
 
@@ -312,13 +319,10 @@ __attribute__((noinline)) static uint32_t take_queued(struct pmm_zone *z, uint8_
     z->queue_count--;
     uint32_t w = f >> 5, old = z->used[w], new = old | (1u << (f & 31));
     z->used[w] = new;
-    write_record(z, f, tag, slot);
-    z->free_frames--;
-    z->allocated_frames++;
-    z->allocs++;
+    took(z, f, tag, slot);
     /* The summaries (see "summaries" above): summaries_after_set, written
      * so that the rare case is a tail call. */
-    if (__builtin_expect(word_avail(new) && !word_half(old), 1))
+    if (summaries_unchanged(old, new))
         return f;
     return summaries_lost_then(z, w, old, new, f);
 }

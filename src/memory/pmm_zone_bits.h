@@ -188,14 +188,19 @@ __attribute__((noinline)) static void summaries_lost(struct pmm_zone *z, uint32_
     summaries_lose(z, w, old, new);
 }
 
-/* The same, with the usual case (the word keeps a free frame and had no
- * free half to lose) settled inline and the rest out of line, so that a
- * caller does not save registers for it. */
+/* Setting bits that took word w from old to new lost no property: it
+ * keeps a free frame and had no free half to lose (the usual case). */
+static inline bool summaries_unchanged(uint32_t old, uint32_t new)
+{
+    return __builtin_expect(word_avail(new) && !word_half(old), 1);
+}
+
+/* The same, with the usual case settled inline and the rest out of line,
+ * so that a caller does not save registers for it. */
 HOT void summaries_after_set(struct pmm_zone *z, uint32_t w, uint32_t old, uint32_t new)
 {
-    if (__builtin_expect(word_avail(new) && !word_half(old), 1))
-        return;
-    summaries_lost(z, w, old, new);
+    if (!summaries_unchanged(old, new))
+        summaries_lost(z, w, old, new);
 }
 
 /* ... by clearing bits only: a property can only be gained. */

@@ -120,20 +120,23 @@ struct frame_summary {
 };
 
 /*
- * Per frame, in three arrays (written by an allocation: one 2-byte and one
- * byte store; a 4 GiB zone has 2 + 1 + 2 MiB of them, small enough to stay
- * mostly in the cache, which an 8-byte record a frame was not):
- *   records  the tag (low 4 bits) and the owner's slot (the 12 bits above:
- *            0 none, RECORD_SLOT_UNKNOWN when the table was full)
- *   epochs   the zone's epoch when the frame was allocated
+ * Per frame, in two arrays (a 4 GiB zone has 4 + 2 MiB of them):
+ *   records  4 bytes, written by an allocation with one store (one cache
+ *            line: see docs/frame-allocator.md):
+ *              bits  0-3   the tag
+ *              bits  4-15  the owner's slot (0 none, RECORD_SLOT_UNKNOWN
+ *                          when the table was full)
+ *              bits 16-23  the zone's epoch when the frame was allocated
+ *              bits 24-31  0
  *   refs     its reference count, kept only while it is shared (pinned and
  *            not reserved); any other allocated frame has one reference
- * Records and epochs mean something only while a frame is allocated
- * (reserved frames: the tag alone); a free leaves them as they were.
+ * A record means something only while its frame is allocated (reserved
+ * frames: the tag alone); a free leaves it as it was.
  */
-typedef uint16_t frame_record_t;
+typedef uint32_t frame_record_t;
 #define RECORD_TAG_BITS 4
 #define RECORD_SLOT_UNKNOWN 0xfffu
+#define RECORD_EPOCH_SHIFT 16
 
 struct pmm_zone {
     uint32_t frames;  /* frames covered */
@@ -148,7 +151,6 @@ struct pmm_zone {
     uint32_t *empty_l1, *empty_l2;
     unsigned features;              /* PMM_FEAT_* */
     frame_record_t *records;        /* one per frame (see above) */
-    uint8_t *epochs;                /* one per frame */
     uint16_t *refs;                 /* one per frame, while shared */
     uint32_t *owners;               /* PMM_OWNER_SLOTS: owner of each slot
                                        (0: empty; slot 0 is never used) */
@@ -169,11 +171,32 @@ struct pmm_zone {
                                        this many fails at once; forgotten
                                        when a free could have made one, and
                                        by a release (0: nothing known) */
-    /* Counters, exact at all times: free + allocated + reserved == frames */
-    uint32_t free_frames, allocated_frames, reserved_frames;
-    /* Statistics for people (and the usage graph). */
+    /* Counters, exact at all times.  Only `reserved_frames` is kept as a
+     * count of frames in a state; the allocated and free counts follow
+     * from the statistics (pmm_zone_allocated_count, pmm_zone_free_count),
+     * so that a single-frame alloc or free updates one counter, not three. */
+    uint32_t reserved_frames;
+    uint32_t taken_by_reserve;      /* allocated frames a reservation took
+                                       over (a caller's bug: they left the
+                                       allocated state without a free) */
+    /* Statistics for people (and the usage graph): frames handed out and
+     * given back (a run counts its frames), refused calls. */
     uint64_t allocs, frees, failed_allocs, bad_frees;
 };
+
+/* pmm_zone_allocated_count / pmm_zone_free_count - frames allocated / free
+ * now, exact, in a few instructions: free + allocated + reserved is always
+ * `frames`, and every frame that became allocated was counted by `allocs`,
+ * every one that stopped being allocated by `frees` or `taken_by_reserve`. */
+static inline uint32_t pmm_zone_allocated_count(const struct pmm_zone *z)
+{
+    return (uint32_t)(z->allocs - z->frees) - z->taken_by_reserve;
+}
+
+static inline uint32_t pmm_zone_free_count(const struct pmm_zone *z)
+{
+    return z->frames - z->reserved_frames - pmm_zone_allocated_count(z);
+}
 
 /* pmm_zone_storage_bytes - how much memory a zone of `frames` with these
  * features needs (a multiple of 4; every array 4-byte aligned when the

@@ -19,7 +19,7 @@ static void test_round_trip(void)
     static const size_t sizes[] = {0, 1, 16, 24, 100, 256, 1000, 3000, 4096, 9000, 40000};
     struct kheap_stats before, during, after;
     kheap_get_stats(&before);
-    uint32_t free_before = pmm_get_zone()->free_frames;
+    uint32_t free_before = pmm_zone_free_count(pmm_get_zone());
     for (unsigned i = 0; i < ARRAY_SIZE(blocks); i++) {
         size_t n = sizes[i % ARRAY_SIZE(sizes)];
         blocks[i] = kmalloc_tagged(n, "selftest");
@@ -30,7 +30,7 @@ static void test_round_trip(void)
     }
     kheap_get_stats(&during);
     ST_CHECK(during.core.live_blocks == before.core.live_blocks + ARRAY_SIZE(blocks));
-    ST_CHECK(pmm_get_zone()->free_frames < free_before); /* the heap took frames */
+    ST_CHECK(pmm_zone_free_count(pmm_get_zone()) < free_before); /* the heap took frames */
     struct heap_report r;
     ST_CHECK(kheap_check(&r));
     for (unsigned i = 0; i < ARRAY_SIZE(blocks); i++) {
@@ -103,7 +103,7 @@ static void test_misuse_reported(void)
 /* A guarded block ends at an unmapped page: one byte past it faults. */
 static void test_guarded(void)
 {
-    uint32_t free_before = pmm_get_zone()->free_frames;
+    uint32_t free_before = pmm_zone_free_count(pmm_get_zone());
     uint8_t *p = kmalloc_guarded(100, "selftest");
     if (!ST_CHECK(p != NULL))
         return;
@@ -116,7 +116,7 @@ static void test_guarded(void)
     kfree(p);
     uint32_t v;
     ST_CHECK(!probe_read32((uintptr_t)p, &v)); /* unmapped again */
-    ST_CHECK(pmm_get_zone()->free_frames == free_before);
+    ST_CHECK(pmm_zone_free_count(pmm_get_zone()) == free_before);
 }
 
 static const struct selftest heap_tests[] = {

@@ -21,7 +21,7 @@
 
 static void test_round_trip(void)
 {
-    uint32_t free_before = pmm_get_zone()->free_frames;
+    uint32_t free_before = pmm_zone_free_count(pmm_get_zone());
     ST_CHECK(paging_map_new(VA_A, PTE_WRITABLE, TAG_USER) == PT_OK);
     paddr_t pa = 0;
     ST_CHECK(paging_translate(VA_A + 0x123, &pa) && (pa & 0xfff) == 0x123);
@@ -50,7 +50,7 @@ static void test_round_trip(void)
     ST_CHECK(fi.state == FRAME_FREE);
     uint32_t v;
     ST_CHECK(!probe_read32(VA_A, &v) && !probe_read32(VA_B, &v));
-    ST_CHECK(pmm_get_zone()->free_frames == free_before); /* the table came back too */
+    ST_CHECK(pmm_zone_free_count(pmm_get_zone()) == free_before); /* the table came back too */
 }
 
 static void test_flags(void)
@@ -71,7 +71,7 @@ static void test_flags(void)
 /* A stale TLB entry after unmap would let the second touch through. */
 static void test_unmap_flushes(void)
 {
-    uint32_t free_before = pmm_get_zone()->free_frames, leaks = 0;
+    uint32_t free_before = pmm_zone_free_count(pmm_get_zone()), leaks = 0;
     for (uint32_t i = 0; i < 200; i++) {
         if (!ST_CHECK(paging_map_new(VA_FAR, PTE_WRITABLE, TAG_USER) == PT_OK))
             return;
@@ -82,7 +82,7 @@ static void test_unmap_flushes(void)
             leaks++;
     }
     ST_CHECK(leaks == 0);
-    ST_CHECK(pmm_get_zone()->free_frames == free_before);
+    ST_CHECK(pmm_zone_free_count(pmm_get_zone()) == free_before);
 }
 
 /* The kernel's own mappings are what paging_init promised. */
@@ -104,7 +104,7 @@ static void test_kernel_layout(void)
 
 static void test_guarded_range(void)
 {
-    uint32_t free_before = pmm_get_zone()->free_frames;
+    uint32_t free_before = pmm_zone_free_count(pmm_get_zone());
     vaddr_t r = guard_alloc(2, TAG_STACK, VM_STACK, "selftest range");
     if (!ST_CHECK(r != 0))
         return;
@@ -117,7 +117,7 @@ static void test_guarded_range(void)
     ST_CHECK(guard_free(r));
     ST_CHECK(!probe_read32(r, &v));
     ST_CHECK(paging_region_of(r - 1) == NULL || paging_region_of(r - 1)->kind != VM_GUARD);
-    ST_CHECK(pmm_get_zone()->free_frames == free_before);
+    ST_CHECK(pmm_zone_free_count(pmm_get_zone()) == free_before);
 }
 
 static const struct selftest paging_tests[] = {

@@ -62,7 +62,7 @@ static void sample(void)
         if (history_count < PMM_HISTORY)
             history_count++;
     }
-    history[newest] = (struct pmm_sample){now, zone.free_frames, (uint32_t)zone.allocs,
+    history[newest] = (struct pmm_sample){now, pmm_zone_free_count(&zone), (uint32_t)zone.allocs,
                                           (uint32_t)zone.frees};
     advance_epoch(now);
 }
@@ -77,7 +77,7 @@ void pmm_init(const struct multiboot_info *mbi)
     format_size(total, sizeof(total), (uint64_t)zone.frames * FRAME_SIZE);
     format_size(bitmap, sizeof(bitmap), layout.bitmap_bytes);
     log_info("pmm", "%u frames of 4 KiB (%s): %u free, %u reserved", zone.frames, total,
-             zone.free_frames, zone.reserved_frames);
+             pmm_zone_free_count(&zone), zone.reserved_frames);
     klog_serial("pmm", "bitmap and frame records: %s at 0x%08x", bitmap, layout.bitmap_base);
     sample();
 }
@@ -132,7 +132,7 @@ static void *alloc_run(size_t count, size_t align, uint8_t tag, const void *call
         else
             log_warn("pmm", "out of memory: no run of %u free frames%s (caller %p, %u free)",
                      (unsigned)count, tag == TAG_DMA ? " below 16 MiB" : "", caller,
-                     zone.free_frames);
+                     pmm_zone_free_count(&zone));
         return NULL;
     }
     kassert(first != 0);

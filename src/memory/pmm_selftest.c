@@ -23,7 +23,7 @@ static bool inside_a_boot_range(paddr_t frame)
 static void test_exhaust_and_return(void)
 {
     const struct pmm_zone *z = pmm_get_zone();
-    uint32_t free_before = z->free_frames;
+    uint32_t free_before = pmm_zone_free_count(z);
     uint32_t trace_before = trace_mask;
     trace_mask &= ~TRACE_PMM; /* one line per frame would take minutes */
     uint32_t count = 0, bad = 0, owner = 0;
@@ -44,7 +44,7 @@ static void test_exhaust_and_return(void)
     }
     ST_CHECK(bad == 0);
     ST_CHECK(count == free_before);
-    ST_CHECK(z->free_frames == 0);
+    ST_CHECK(pmm_zone_free_count(z) == 0);
     ST_CHECK(pmm_alloc_frame() == NULL); /* and again: still NULL, not frame 0 */
     uint32_t freed = 0;
     for (uint32_t frame = 0; frame < z->frames; frame++) {
@@ -57,7 +57,7 @@ static void test_exhaust_and_return(void)
     }
     ST_CHECK(freed == count);
     trace_mask = trace_before;
-    ST_CHECK(z->free_frames == free_before);
+    ST_CHECK(pmm_zone_free_count(z) == free_before);
     ST_CHECK(pmm_zone_check(z) == NULL);
 }
 
@@ -84,7 +84,7 @@ static void test_runs(void)
 static void test_bad_frees_change_nothing(void)
 {
     const struct pmm_zone *z = pmm_get_zone();
-    uint32_t free_before = z->free_frames;
+    uint32_t free_before = pmm_zone_free_count(z);
     uint64_t bad_before = z->bad_frees;
     void *f = pmm_alloc_frame();
     ST_CHECK(f != NULL);
@@ -94,7 +94,7 @@ static void test_bad_frees_change_nothing(void)
     pmm_free_frame((uint8_t *)f + 12);      /* unaligned */
     pmm_free_frame((void *)0x1000);         /* reserved: first MiB */
     pmm_free_frame((void *)0xfffff000);     /* past the end of RAM */
-    ST_CHECK(z->free_frames == free_before);
+    ST_CHECK(pmm_zone_free_count(z) == free_before);
     ST_CHECK(z->bad_frees == bad_before + 4);
     ST_CHECK(pmm_zone_check(z) == NULL);
 }
@@ -102,7 +102,7 @@ static void test_bad_frees_change_nothing(void)
 static void test_refcounts(void)
 {
     const struct pmm_zone *z = pmm_get_zone();
-    uint32_t free_before = z->free_frames;
+    uint32_t free_before = pmm_zone_free_count(z);
     void *f = pmm_alloc_frame();
     ST_CHECK(pmm_ref(f) == PMM_OK);
     struct frame_info fi;
@@ -112,7 +112,7 @@ static void test_refcounts(void)
     pmm_query((paddr_t)f, &fi);
     ST_CHECK(fi.state == FRAME_ALLOCATED);
     ST_CHECK(pmm_unref(f) == PMM_OK && pmm_unref(f) == PMM_OK);
-    ST_CHECK(z->free_frames == free_before);
+    ST_CHECK(pmm_zone_free_count(z) == free_before);
     ST_CHECK(pmm_unref(f) == PMM_ERR_NOT_ALLOCATED); /* underflow is refused */
 }
 

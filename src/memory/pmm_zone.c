@@ -7,8 +7,8 @@
  *     used | reserved | pinned | avail l1 l2 | half l1 l2 | empty l1 l2 |
  *     ------ 1 bit a frame ------  ------ 1 bit a word of used (+ l2) ----
  *
- *     owners | records | refs | epochs
- *     4 KiB    2 B, 2 B and 1 B a frame (the last rounded up to 4 bytes)
+ *     owners | records | refs
+ *     4 KiB    4 B and 2 B a frame
  *
  * Frames past the end of the zone in the last word are marked used and
  * reserved, so no search ever sees them as free; they are not counted.
@@ -76,7 +76,7 @@ _Static_assert(PMM_OWNERS_MAX < PMM_OWNER_SLOTS - 1, "the owner table keeps empt
 
 /* Sizes in bytes of each array, in the order they are carved. */
 struct layout {
-    uint64_t used, summary_l1, summary_l2, owners, records, refs, epochs;
+    uint64_t used, summary_l1, summary_l2, owners, records, refs;
 };
 
 static void layout_of(uint32_t frames, unsigned features, struct layout *l)
@@ -87,9 +87,8 @@ static void layout_of(uint32_t frames, unsigned features, struct layout *l)
     l->summary_l1 = (uint64_t)l1 * 4;
     l->summary_l2 = (uint64_t)words_for(l1) * 4;
     l->owners = PMM_OWNER_SLOTS * sizeof(uint32_t);
-    l->records = ((uint64_t)frames * sizeof(frame_record_t) + 3) & ~(uint64_t)3;
+    l->records = (uint64_t)frames * sizeof(frame_record_t);
     l->refs = ((uint64_t)frames * sizeof(uint16_t) + 3) & ~(uint64_t)3;
-    l->epochs = ((uint64_t)frames + 3) & ~(uint64_t)3;
     (void)features; /* they change what is kept, not the space */
 }
 
@@ -100,7 +99,7 @@ size_t pmm_zone_storage_bytes(uint32_t frames, unsigned features)
     struct layout l;
     layout_of(frames, features, &l);
     uint64_t total = 3 * l.used + 3 * (l.summary_l1 + l.summary_l2) + l.owners + l.records +
-                     l.refs + l.epochs;
+                     l.refs;
     return total > SIZE_MAX ? SIZE_MAX : (size_t)total;
 }
 
@@ -133,7 +132,6 @@ void pmm_zone_init(struct pmm_zone *z, void *storage, uint32_t frames, unsigned 
     z->owners = carve(&at, l.owners);
     z->records = carve(&at, l.records);
     z->refs = carve(&at, l.refs);
-    z->epochs = carve(&at, l.epochs);
 
     /* Everything reserved (tail bits included), no summary bit set. */
     memset(z->used, 0xff, (size_t)l.used);
@@ -184,7 +182,6 @@ void pmm_zone_release(struct pmm_zone *z, uint32_t first, uint32_t count)
         summaries_after_clear(z, w, old, old & ~opened);
         uint32_t n = (uint32_t)__builtin_popcount(opened);
         z->reserved_frames -= n;
-        z->free_frames += n;
     }
     z->no_run_below = 0;
 }
@@ -212,8 +209,7 @@ uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, ui
         set_reserved_records(z, w, mask, tag);
         uint32_t a = (uint32_t)__builtin_popcount(was_allocated);
         uint32_t f = (uint32_t)__builtin_popcount(was_free);
-        z->allocated_frames -= a;
-        z->free_frames -= f;
+        z->taken_by_reserve += a;
         z->reserved_frames += a + f;
         hit += a;
     }
@@ -223,30 +219,25 @@ uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, ui
 /* ---- single frames --------------------------------------------------------- */
 
 /* Frame f has just been taken for the owner in slot: its record, the
- * counters. */
+ * statistic (which is also the counter: pmm_zone_allocated_count). */
 HOT void took(struct pmm_zone *z, uint32_t f, uint8_t tag, uint32_t slot)
 {
     write_record(z, f, tag, slot);
-    z->free_frames--;
-    z->allocated_frames++;
     z->allocs++;
 }
 
 /* The hint's word is full: move the hint to the next word with a free
  * frame (there is one: the free counter is not 0).  Out of line, so that
  * the fast path needs few registers. */
-__attribute__((noinline)) static uint32_t move_hint(struct pmm_zone *z)
+OUT_OF_LINE static uint32_t move_hint(struct pmm_zone *z)
 {
     z->hint = next_set_wrap(z->avail_l1, z->avail_l2, z->words, z->hint + 1);
     return z->hint;
 }
 
 /* Takes the lowest free frame of the hint's word, or of the next word
- * with one (a frame is free: the caller checked the counter).  Kept apart
- * from pmm_zone_alloc so that a refusal does not pay for this function's
- * register saves. */
-__attribute__((noinline)) static uint32_t take_one(struct pmm_zone *z, uint8_t tag,
-                                                   uint32_t slot)
+ * with one (a frame is free: the caller checked the counters). */
+static uint32_t take_one(struct pmm_zone *z, uint8_t tag, uint32_t slot)
 {
     uint32_t w = z->hint;
     uint32_t old = z->used[w];
@@ -262,15 +253,16 @@ __attribute__((noinline)) static uint32_t take_one(struct pmm_zone *z, uint8_t t
     return f;
 }
 
-/* owner_slot_find - the slot of owner in the owner table (0 for owner 0),
- * added if it is new and the table has room, else RECORD_SLOT_UNKNOWN.
+/* owner_slot_find - the slot of owner in the owner table (0 for owner 0,
+ * and for every owner when the zone keeps none), added if it is new and
+ * the table has room, else RECORD_SLOT_UNKNOWN.
  * Open addressing from a multiplicative hash; at most 3/4 of the slots
  * are ever filled, so a probe ends at an empty slot soon.  Owners are
  * never removed: they are call sites, and there are few of them. */
 __attribute__((noinline)) uint32_t owner_slot_find(struct pmm_zone *z, uint32_t owner)
 {
     uint32_t slot = 0;
-    if (owner != 0) {
+    if (owner != 0 && (z->features & PMM_FEAT_OWNERS)) {
         uint32_t s = owner_probe(z, owner);
         slot = RECORD_SLOT_UNKNOWN;
         if (z->owners[s] == owner) {
@@ -295,14 +287,14 @@ __attribute__((noinline)) uint32_t owner_slot_find(struct pmm_zone *z, uint32_t 
  */
 
 /* A refused allocation, counted. */
-__attribute__((noinline, cold)) static uint32_t alloc_refused(struct pmm_zone *z)
+OUT_OF_LINE __attribute__((cold)) static uint32_t alloc_refused(struct pmm_zone *z)
 {
     z->failed_allocs++;
     return PMM_NO_FRAME;
 }
 
 /* summaries_lost, then `ret` (for a caller that ends with it). */
-__attribute__((noinline)) static uint32_t summaries_lost_then(struct pmm_zone *z, uint32_t w,
+OUT_OF_LINE static uint32_t summaries_lost_then(struct pmm_zone *z, uint32_t w,
                                                               uint32_t old, uint32_t new,
                                                               uint32_t ret)
 {
@@ -311,8 +303,7 @@ __attribute__((noinline)) static uint32_t summaries_lost_then(struct pmm_zone *z
 }
 
 /* The oldest queued frame, allocated (a frame is queued). */
-__attribute__((noinline)) static uint32_t take_queued(struct pmm_zone *z, uint8_t tag,
-                                                      uint32_t slot)
+HOT uint32_t take_queued(struct pmm_zone *z, uint8_t tag, uint32_t slot)
 {
     uint32_t f = z->queue[z->queue_head];
     z->queue_head = (z->queue_head + 1) & (PMM_QUEUE_FRAMES - 1);
@@ -327,33 +318,43 @@ __attribute__((noinline)) static uint32_t take_queued(struct pmm_zone *z, uint8_
     return summaries_lost_then(z, w, old, new, f);
 }
 
-/* A frame for the owner in slot: the oldest queued, else the bitmap's. */
-HOT uint32_t take_frame(struct pmm_zone *z, uint8_t tag, uint32_t slot)
+/* An allocation by another owner than the last one, with a frame queued:
+ * the owner's slot first. */
+OUT_OF_LINE static uint32_t alloc_new_owner(struct pmm_zone *z, uint8_t tag, uint32_t owner)
 {
-    return z->queue_count ? take_queued(z, tag, slot) : take_one(z, tag, slot);
+    return take_queued(z, tag, owner_slot_find(z, owner));
 }
 
-/* An allocation by another owner than the last one: its slot first. */
-__attribute__((noinline)) static uint32_t alloc_new_owner(struct pmm_zone *z, uint8_t tag,
-                                                          uint32_t owner)
+/* The bitmap's next free frame for owner (one is free, none is queued). */
+OUT_OF_LINE static uint32_t alloc_from_bitmap(struct pmm_zone *z, uint8_t tag, uint32_t owner)
 {
-    return take_frame(z, tag, owner_slot_find(z, owner));
+    return take_one(z, tag, owner_slot(z, owner));
 }
+
+
 
 /* pmm_zone_alloc - see pmm_zone.h.  An allocation tagged TAG_FREE would
  * look free to everyone reading the tags: it is refused (PMM_NO_FRAME),
- * as is a tag that is not one (it would not fit in the record). */
+ * as is a tag that is not one (it would not fit in the record).  A queued
+ * frame is free, so the counters are read only when the queue is empty
+ * (where out of memory is answered). */
 uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner)
 {
-    if (__builtin_expect(z->free_frames == 0, 0) || tag == TAG_FREE || tag >= TAG_COUNT)
-        return alloc_refused(z);
-    uint32_t slot = 0;
-    if (z->features & PMM_FEAT_OWNERS) {
-        if (owner != z->last_owner)
-            return alloc_new_owner(z, tag, owner);
-        slot = z->last_slot;
+    bool bad_tag = (uint8_t)(tag - 1) >= TAG_COUNT - 1; /* TAG_FREE, or past the last */
+    if (__builtin_expect(z->queue_count == 0, 0)) {
+        /* Out of memory, answered here: no register saves, no owner lookup
+         * (a refused allocation takes no place in the owner table). */
+        if (pmm_zone_free_count(z) == 0 || bad_tag) {
+            z->failed_allocs++;
+            return PMM_NO_FRAME;
+        }
+        return alloc_from_bitmap(z, tag, owner);
     }
-    return take_frame(z, tag, slot);
+    if (bad_tag)
+        return alloc_refused(z);
+    if (owner != z->last_owner)
+        return alloc_new_owner(z, tag, owner);
+    return take_queued(z, tag, z->last_slot);
 }
 
 /* Why the frame at `bit` of word w (whose `used` value is `old`) cannot be
@@ -371,7 +372,7 @@ HOT enum pmm_error free_refusal(const struct pmm_zone *z, uint32_t w, uint32_t b
 
 /* The oldest n queued frames leave the queue (free in `used` already;
  * only their words' summary bits are behind). */
-__attribute__((noinline)) static void drain_oldest(struct pmm_zone *z, uint32_t n)
+OUT_OF_LINE static void drain_oldest(struct pmm_zone *z, uint32_t n)
 {
     uint32_t last = UINT32_MAX; /* frames freed in order share words */
     for (uint32_t i = 0; i < n; i++) {
@@ -385,14 +386,13 @@ __attribute__((noinline)) static void drain_oldest(struct pmm_zone *z, uint32_t 
 }
 
 /* cache_after_free for one frame that has been given back. */
-__attribute__((noinline)) static enum pmm_error cache_after_free_one(struct pmm_zone *z,
-                                                                     uint32_t f)
+OUT_OF_LINE static enum pmm_error cache_after_free_one(struct pmm_zone *z, uint32_t f)
 {
     cache_after_free(z, f, 1);
     return PMM_OK;
 }
 
-static enum pmm_error give_back_to_full_queue(struct pmm_zone *z, uint32_t f);
+OUT_OF_LINE static enum pmm_error give_back_to_full_queue(struct pmm_zone *z, uint32_t f);
 
 /* pmm_zone_drain_queue - see pmm_zone.h. */
 void pmm_zone_drain_queue(struct pmm_zone *z)
@@ -412,8 +412,6 @@ HOT enum pmm_error give_back(struct pmm_zone *z, uint32_t f, uint32_t w, uint32_
     z->used[w] &= ~bit;
     z->queue[(z->queue_head + z->queue_count++) & (PMM_QUEUE_FRAMES - 1)] = f;
     warm_records(z, f, 1);
-    z->free_frames++;
-    z->allocated_frames--;
     z->frees++;
     if (z->no_run_below)
         return cache_after_free_one(z, f);
@@ -421,15 +419,14 @@ HOT enum pmm_error give_back(struct pmm_zone *z, uint32_t f, uint32_t w, uint32_
 }
 
 /* give_back when the queue is full: its older half leaves it first. */
-__attribute__((noinline)) static enum pmm_error give_back_to_full_queue(struct pmm_zone *z,
-                                                                        uint32_t f)
+OUT_OF_LINE static enum pmm_error give_back_to_full_queue(struct pmm_zone *z, uint32_t f)
 {
     drain_oldest(z, PMM_QUEUE_FRAMES / 2);
     return give_back(z, f, f >> 5, 1u << (f & 31));
 }
 
 /* A refused free, counted: why. */
-__attribute__((noinline, cold)) static enum pmm_error free_refused(struct pmm_zone *z,
+OUT_OF_LINE __attribute__((cold)) static enum pmm_error free_refused(struct pmm_zone *z,
                                                                    uint32_t frame)
 {
     enum pmm_error e = PMM_ERR_RANGE;
@@ -447,7 +444,7 @@ enum pmm_error pmm_zone_free(struct pmm_zone *z, uint32_t frame)
     if (frame >= z->frames)
         return free_refused(z, frame);
     uint32_t w = frame >> 5, bit = 1u << (frame & 31);
-    if (!(z->used[w] & bit) || (z->pinned[w] & bit))
+    if (!(z->used[w] & ~z->pinned[w] & bit)) /* free already, or pinned */
         return free_refused(z, frame);
     return give_back(z, frame, w, bit);
 }

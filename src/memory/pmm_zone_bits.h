@@ -22,6 +22,16 @@
 #define ALL_ONES 0xffffffffu
 #define HOT static inline __attribute__((always_inline))
 
+/* A function kept out of the fast paths.  GCC's noipa also stops callers
+ * from relying on what it returns (summaries_lost_then returns its last
+ * argument, say), which would otherwise turn their tail calls into calls
+ * and make them save registers on entry. */
+#if defined(__clang__)
+#define OUT_OF_LINE __attribute__((noinline))
+#else
+#define OUT_OF_LINE __attribute__((noinline, noipa))
+#endif
+
 /* Words needed for n bits, without the overflow of (n + 31) / 32. */
 static inline uint32_t words_for(uint32_t n)
 {
@@ -46,9 +56,15 @@ static inline uint32_t leading_ones(uint32_t x)
 
 /* ---- records (see pmm_zone.h) ---- */
 
+/* A record without an epoch (a reserved frame's) and with one. */
 static inline frame_record_t make_record(uint8_t tag, uint32_t slot)
 {
     return (frame_record_t)(tag | slot << RECORD_TAG_BITS);
+}
+
+static inline frame_record_t make_dated_record(uint8_t tag, uint32_t slot, uint8_t epoch)
+{
+    return make_record(tag, slot) | (frame_record_t)epoch << RECORD_EPOCH_SHIFT;
 }
 
 static inline uint8_t record_tag(frame_record_t r)
@@ -58,7 +74,12 @@ static inline uint8_t record_tag(frame_record_t r)
 
 static inline uint32_t record_slot(frame_record_t r)
 {
-    return r >> RECORD_TAG_BITS;
+    return (r >> RECORD_TAG_BITS) & RECORD_SLOT_UNKNOWN;
+}
+
+static inline uint8_t record_epoch(frame_record_t r)
+{
+    return (uint8_t)(r >> RECORD_EPOCH_SHIFT);
 }
 
 /* Where owner (not 0) is in the owner table, or the empty slot where it
@@ -93,8 +114,7 @@ HOT uint32_t owner_slot(struct pmm_zone *z, uint32_t owner)
 /* Frame f has just been allocated with tag by the owner in slot. */
 HOT void write_record(struct pmm_zone *z, uint32_t f, uint8_t tag, uint32_t slot)
 {
-    z->records[f] = make_record(tag, slot);
-    z->epochs[f] = z->epoch;
+    z->records[f] = make_dated_record(tag, slot, z->epoch);
 }
 
 /* The references of allocated frame f: counted only while it is shared. */
@@ -106,8 +126,8 @@ static inline uint32_t refs_of(const struct pmm_zone *z, uint32_t f)
 /* Frames [first, first + count) were just freed: their records are not
  * written (see pmm_zone.c), but the next allocation will write them, and
  * freed frames are what is taken when little is free.  Ask the cache for
- * their lines now, without waiting for them (at most 16 lines of each
- * array: enough for the short runs that matter). */
+ * their lines now, without waiting for them (at most 16 lines: enough for
+ * the short runs that matter). */
 HOT void warm_records(const struct pmm_zone *z, uint32_t first, uint32_t count)
 {
     const uint32_t per_line = 64 / sizeof(frame_record_t);
@@ -116,7 +136,6 @@ HOT void warm_records(const struct pmm_zone *z, uint32_t first, uint32_t count)
         lines = 16;
     for (uint32_t i = 0; i < lines; i++)
         __builtin_prefetch(&z->records[first + i * per_line], 1);
-    __builtin_prefetch(&z->epochs[first], 1);
 }
 
 /* word_range_mask - the bits of word w that frames [first, end) cover

@@ -97,7 +97,7 @@ void pmm_zone_query(const struct pmm_zone *z, uint32_t frame, struct frame_info 
         out->refs = (uint16_t)refs_of(z, frame);
         out->owner = slot == 0 ? 0 : slot == RECORD_SLOT_UNKNOWN ? PMM_OWNER_UNKNOWN
                                                                  : z->owners[slot];
-        out->age = (uint8_t)(z->epoch - z->epochs[frame]);
+        out->age = (uint8_t)(z->epoch - record_epoch(r));
     }
 }
 
@@ -109,7 +109,7 @@ static void look_at(const struct pmm_zone *z, uint32_t f, uint32_t *tally,
     tally[record_tag(z->records[f])]++; /* 4 bits: below TAG_COUNT */
     if (z->reserved[f >> 5] & bit)
         return;
-    uint8_t age = (uint8_t)(z->epoch - z->epochs[f]);
+    uint8_t age = (uint8_t)(z->epoch - record_epoch(z->records[f]));
     uint32_t refs = refs_of(z, f);
     if (refs > out->max_refs)
         out->max_refs = (uint16_t)refs;
@@ -161,9 +161,10 @@ void pmm_zone_clamp_ages(struct pmm_zone *z, uint8_t max_age)
     for (uint32_t w = 0; w < z->words; w++) {
         uint32_t allocated = z->used[w] & ~z->reserved[w];
         while (allocated) {
-            uint8_t *e = &z->epochs[(w << 5) + lowest_bit(allocated)];
-            if ((uint8_t)(z->epoch - *e) > max_age)
-                *e = (uint8_t)(z->epoch - max_age);
+            frame_record_t *r = &z->records[(w << 5) + lowest_bit(allocated)];
+            if ((uint8_t)(z->epoch - record_epoch(*r)) > max_age)
+                *r = make_dated_record(record_tag(*r), record_slot(*r),
+                                       (uint8_t)(z->epoch - max_age));
             allocated &= allocated - 1;
         }
     }
@@ -173,7 +174,7 @@ void pmm_zone_clamp_ages(struct pmm_zone *z, uint8_t max_age)
 uint32_t pmm_zone_count_tag(const struct pmm_zone *z, uint8_t tag)
 {
     if (tag == TAG_FREE)
-        return z->free_frames;
+        return pmm_zone_free_count(z);
     uint32_t n = 0;
     for (uint32_t f = 0; f < z->frames; f++)
         n += record_tag(z->records[f]) == tag && (z->used[f >> 5] & (1u << (f & 31)));
@@ -280,8 +281,10 @@ static const char *records_check(const struct pmm_zone *z)
         uint32_t slot = record_slot(r);
         if (used && (record_tag(r) == TAG_FREE || record_tag(r) >= TAG_COUNT))
             return "a used frame with TAG_FREE or no tag";
-        if (reserved && slot != 0)
-            return "an owner recorded for a reserved frame";
+        if (used && (r >> 24) != 0)
+            return "a used frame's record has bits set above its epoch";
+        if (reserved && (slot != 0 || record_epoch(r) != 0))
+            return "an owner or an epoch recorded for a reserved frame";
         if (allocated && slot != 0 && slot != RECORD_SLOT_UNKNOWN &&
             (slot >= PMM_OWNER_SLOTS || z->owners[slot] == 0))
             return "an allocated frame's owner slot is empty";
@@ -315,8 +318,11 @@ static const char *owners_check(const struct pmm_zone *z)
     }
     if (n != z->owner_count || n > PMM_OWNERS_MAX)
         return "owner count differs from the owner table";
+    if (!(z->features & PMM_FEAT_OWNERS) && z->last_slot != 0)
+        return "an owner slot cached with owners off";
     if (z->last_owner == 0 ? z->last_slot != 0
-                           : z->last_slot != RECORD_SLOT_UNKNOWN &&
+                           : (z->features & PMM_FEAT_OWNERS) &&
+                                 z->last_slot != RECORD_SLOT_UNKNOWN &&
                                  (z->last_slot >= PMM_OWNER_SLOTS ||
                                   z->owners[z->last_slot] != z->last_owner))
         return "the last owner looked up is not in its slot";
@@ -372,12 +378,11 @@ const char *pmm_zone_check(const struct pmm_zone *z)
         }
         reserved += (uint32_t)__builtin_popcount(r);
     }
-    if (z->free_frames != free)
-        return "free counter differs from the bitmap";
     if (z->reserved_frames != reserved)
         return "reserved counter differs from the bitmap";
-    if ((uint64_t)z->free_frames + z->allocated_frames + z->reserved_frames != z->frames)
-        return "free + allocated + reserved != frames";
+    if (z->frees + z->taken_by_reserve > z->allocs ||
+        pmm_zone_allocated_count(z) != z->frames - free - reserved)
+        return "allocs - frees - taken_by_reserve differs from the bitmap";
     if (!summary_ok(z, z->avail_l1, z->avail_l2, word_avail))
         return "avail summary differs from the bitmap";
     if (!summary_ok(z, z->half_l1, z->half_l2, word_half))

@@ -159,30 +159,24 @@ static void take_run(struct pmm_zone *z, uint32_t p, uint32_t count, uint8_t tag
                      uint32_t owner)
 {
     uint32_t end = p + count;
-    uint32_t slot = z->features & PMM_FEAT_OWNERS ? owner_slot(z, owner) : 0;
+    uint32_t slot = owner_slot(z, owner);
     for (uint32_t w = p >> 5; w <= (end - 1) >> 5; w++) {
         uint32_t mask = word_range_mask(w, p, end);
         uint32_t old = z->used[w];
         z->used[w] = old | mask;
         summaries_lose(z, w, old, old | mask);
     }
-    /* Every frame of the run gets the same record and epoch: 8 bytes to a
-     * store (4 records, 8 epochs; x86 does not mind them unaligned), not a
-     * frame at a time. */
-    uint64_t records4 = make_record(tag, slot) * 0x0001000100010001ull;
-    uint64_t epochs8 = z->epoch * 0x0101010101010101ull;
+    /* Every frame of the run gets the same record: two to a store (8
+     * bytes; x86 does not mind them unaligned), not a frame at a time. */
+    frame_record_t r = make_dated_record(tag, slot, z->epoch);
+    uint64_t records2 = r * 0x0000000100000001ull;
     uint32_t i = 0;
-    for (; count - i >= 8; i += 8) {
-        __builtin_memcpy(&z->records[p + i], &records4, 8);
-        __builtin_memcpy(&z->records[p + i + 4], &records4, 8);
-        __builtin_memcpy(&z->epochs[p + i], &epochs8, 8);
+    for (; count - i >= 4; i += 4) {
+        __builtin_memcpy(&z->records[p + i], &records2, 8);
+        __builtin_memcpy(&z->records[p + i + 2], &records2, 8);
     }
-    for (; i < count; i++) {
-        z->records[p + i] = (frame_record_t)records4;
-        z->epochs[p + i] = z->epoch;
-    }
-    z->free_frames -= count;
-    z->allocated_frames += count;
+    for (; i < count; i++)
+        z->records[p + i] = r;
     z->allocs += count;
     z->hint = (end - 1) >> 5;
 }
@@ -194,7 +188,8 @@ uint32_t pmm_zone_alloc_run(struct pmm_zone *z, uint32_t count, uint32_t align, 
     bool bad = count == 0 || align == 0 || (align & (align - 1)) != 0 || tag == TAG_FREE ||
                tag >= TAG_COUNT;
     drain_queue(z);
-    if (bad || count > z->free_frames || (z->no_run_below && count >= z->no_run_below)) {
+    if (bad || count > pmm_zone_free_count(z) ||
+        (z->no_run_below && count >= z->no_run_below)) {
         z->failed_allocs++;
         return PMM_NO_FRAME;
     }
@@ -232,7 +227,7 @@ uint32_t pmm_zone_alloc_run_below(struct pmm_zone *z, uint32_t count, uint32_t a
     bool bad = count == 0 || align == 0 || (align & (align - 1)) != 0 || tag == TAG_FREE ||
                tag >= TAG_COUNT;
     uint64_t p = NOT_FOUND;
-    if (!bad && count <= limit && count <= z->free_frames)
+    if (!bad && count <= limit && count <= pmm_zone_free_count(z))
         p = find_run(z->used, ALL_ONES, words_for(limit), z->avail_l1, z->avail_l2, 0, count,
                      align);
     /* The lowest run is found, so one that ends past the limit means there
@@ -291,8 +286,6 @@ enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t co
         z->used[w] = old & ~mask;
         summaries_after_clear(z, w, old, old & ~mask);
     }
-    z->free_frames += count;
-    z->allocated_frames -= count;
     z->frees += count;
     warm_records(z, first, count);
     cache_after_free(z, first, count);

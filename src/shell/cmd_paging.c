@@ -360,7 +360,7 @@ static int cmd_tlbtest(int argc, char **argv)
         shell_error("the scratch page 0x%08x is in use; unmap it first", va);
         return CMD_FAILED;
     }
-    uint32_t free_before = pmm_get_zone()->free_frames, leaked = 0, failed = 0;
+    uint32_t free_before = pmm_zone_free_count(pmm_get_zone()), leaked = 0, failed = 0;
     for (uint32_t i = 0; i < rounds; i++) {
         uint32_t v;
         if (paging_map_new(va, PTE_WRITABLE, TAG_USER) != PT_OK) {
@@ -374,7 +374,7 @@ static int cmd_tlbtest(int argc, char **argv)
         if (probe_read32(va, &v) || probe_write32(va, i))
             leaked++;
     }
-    uint32_t free_after = pmm_get_zone()->free_frames;
+    uint32_t free_after = pmm_zone_free_count(pmm_get_zone());
     kprintf("tlbtest: %u rounds of map, write, unmap, touch: %u touch%s after unmap got "
             "through, %u failure%s; free frames %u before, %u after\n",
             (uint32_t)rounds, leaked, leaked == 1 ? "" : "es", failed, failed == 1 ? "" : "s",

@@ -76,13 +76,13 @@ static void stop(void)
 __attribute__((noinline)) static int oom_storm(void)
 {
     const struct pmm_zone *z = pmm_get_zone();
-    uint32_t start = z->free_frames;
+    uint32_t start = pmm_zone_free_count(z);
     void **frames = kmalloc_tagged((size_t)start * sizeof(void *), "stress");
     if (!frames) {
         shell_error("no heap for a list of %u frames", start);
         return CMD_FAILED;
     }
-    uint32_t before = z->free_frames; /* the list itself took some */
+    uint32_t before = pmm_zone_free_count(z); /* the list itself took some */
     kprintf("stress oom: taking every free frame (%u)...\n", before);
     uint64_t t0 = timer_uptime_ms();
     uint32_t n = 0;
@@ -94,7 +94,7 @@ __attribute__((noinline)) static int oom_storm(void)
     }
     uint64_t t1 = timer_uptime_ms();
     kprintf("stress oom: took %u frames in %u ms; free frames now %u; one more:\n", n,
-            (unsigned)(t1 - t0), z->free_frames);
+            (unsigned)(t1 - t0), pmm_zone_free_count(z));
     void *extra = pmm_alloc_frame_tagged(TAG_USER);
     kprintf("stress oom: %s\n", extra ? "got one?!" : "NULL: out of memory, nothing broke");
     if (extra) /* (cannot happen: nothing frees frames meanwhile) */
@@ -104,7 +104,7 @@ __attribute__((noinline)) static int oom_storm(void)
     kprintf("stress oom: giving them back (each is poisoned: seconds per GiB)...\n");
     for (uint32_t i = 0; i < n; i++)
         pmm_free_frame(frames[i]);
-    uint32_t after = z->free_frames;
+    uint32_t after = pmm_zone_free_count(z);
     kfree(frames);
     kprintf("stress oom: gave back %u frames in %u ms; free frames %u (before: %u)\n", n,
             (unsigned)(timer_uptime_ms() - t1 - 1000), after, before);

@@ -116,7 +116,7 @@ void viz_status_format(char *buf, size_t size)
     ksnprintf(buf, size,
               " frames %u free %u used | heap %u KiB in %u block%s | up %u:%02u:%02u | "
               "faults %u",
-              z->free_frames, z->allocated_frames + z->reserved_frames,
+              pmm_zone_free_count(z), pmm_zone_allocated_count(z) + z->reserved_frames,
               (unsigned)(hs.core.live_bytes / 1024), (unsigned)hs.core.live_blocks,
               hs.core.live_blocks == 1 ? "" : "s", s / 3600, s / 60 % 60, s % 60,
               fault_log_global()->total);

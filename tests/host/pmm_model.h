@@ -292,10 +292,10 @@ static uint32_t model_owner_alloc(struct model *m, uint32_t owner)
 /* After every operation: the counters, the queue, the owner count. */
 static void model_check_counters(struct model *m)
 {
-    MODEL_EXPECT(m, m->z.free_frames == m->nfree && m->z.allocated_frames == m->nalloc &&
+    MODEL_EXPECT(m, pmm_zone_free_count(&m->z) == m->nfree && pmm_zone_allocated_count(&m->z) == m->nalloc &&
                         m->z.reserved_frames == m->nres,
-                 "counters free %u allocated %u reserved %u, model %u %u %u", m->z.free_frames,
-                 m->z.allocated_frames, m->z.reserved_frames, m->nfree, m->nalloc, m->nres);
+                 "counters free %u allocated %u reserved %u, model %u %u %u", pmm_zone_free_count(&m->z),
+                 pmm_zone_allocated_count(&m->z), m->z.reserved_frames, m->nfree, m->nalloc, m->nres);
     MODEL_EXPECT(m, m->z.queue_count <= PMM_QUEUE_FRAMES && m->z.queue_count == m->nqueue,
                  "queue of %u frames, model %u", m->z.queue_count, m->nqueue);
     for (uint32_t i = 0; i < m->nqueue; i++) {
@@ -792,9 +792,9 @@ static void model_finish(struct model *m)
         model_set(m, f, M_FREE, TAG_FREE, 0, 0);
     }
     model_check_counters(m);
-    MODEL_EXPECT(m, m->z.allocated_frames == 0 &&
-                        m->z.free_frames + m->z.reserved_frames == m->frames,
-                 "frames lost: %u free + %u reserved of %u", m->z.free_frames,
+    MODEL_EXPECT(m, pmm_zone_allocated_count(&m->z) == 0 &&
+                        pmm_zone_free_count(&m->z) + m->z.reserved_frames == m->frames,
+                 "frames lost: %u free + %u reserved of %u", pmm_zone_free_count(&m->z),
                  m->z.reserved_frames, m->frames);
     model_check_full(m);
 
@@ -823,7 +823,7 @@ static void model_finish(struct model *m)
         }
     }
     model_check_counters(m);
-    MODEL_EXPECT(m, m->z.free_frames == want, "free frames %u, expected %u", m->z.free_frames,
+    MODEL_EXPECT(m, pmm_zone_free_count(&m->z) == want, "free frames %u, expected %u", pmm_zone_free_count(&m->z),
                  want);
     model_check_full(m);
 }

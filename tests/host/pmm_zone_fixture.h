@@ -73,11 +73,10 @@ static inline void tz_clone(struct tz *dst, const struct tz *src)
     REBASE(owners);
     REBASE(records);
     REBASE(refs);
-    REBASE(epochs);
 #undef REBASE
 }
 
-/* A record's two fields, as pmm_zone.h lays them out. */
+/* A record's fields, as pmm_zone.h lays them out. */
 static inline uint8_t rec_tag(frame_record_t r)
 {
     return (uint8_t)(r & ((1u << RECORD_TAG_BITS) - 1));
@@ -85,7 +84,12 @@ static inline uint8_t rec_tag(frame_record_t r)
 
 static inline uint32_t rec_slot(frame_record_t r)
 {
-    return (uint32_t)r >> RECORD_TAG_BITS;
+    return ((uint32_t)r >> RECORD_TAG_BITS) & 0xfffu;
+}
+
+static inline uint8_t rec_epoch(frame_record_t r)
+{
+    return (uint8_t)(r >> 16);
 }
 
 static inline frame_record_t rec_make(uint8_t tag, uint32_t slot)

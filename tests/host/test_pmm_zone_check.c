@@ -40,14 +40,19 @@ static void test_check_catches(void)
     BROKEN(&t, "empty summary", z->empty_l1[0] ^= 1u << 5);
     BROKEN(&t, "empty summary", z->empty_l1[0] ^= 1u << 0);
     BROKEN(&t, "empty summary", z->empty_l2[0] ^= 1u << 3);
-    BROKEN(&t, "free counter", z->free_frames++);
+    /* The counters: reserved_frames, and the allocated count that allocs,
+     * frees and taken_by_reserve give (the free count follows). */
     BROKEN(&t, "reserved counter", z->reserved_frames--);
-    BROKEN(&t, "free + allocated", z->allocated_frames++);
-    BROKEN(&t, "free counter", z->used[4] |= 1u << 3);  /* a free frame marked used */
+    BROKEN(&t, "allocs - frees", z->allocs++);
+    BROKEN(&t, "allocs - frees", z->frees++);
+    BROKEN(&t, "allocs - frees", z->taken_by_reserve++);
+    BROKEN(&t, "allocs - frees", { z->frees = z->allocs + 1; z->taken_by_reserve = -1u; });
+    BROKEN(&t, "allocs - frees", z->used[4] |= 1u << 3);  /* a free frame marked used */
     BROKEN(&t, "not marked used", z->reserved[8] |= 1u << 20);
     BROKEN(&t, "past the zone", { z->used[9] &= ~(1u << 31); z->reserved[9] &= ~(1u << 31); });
     BROKEN(&t, "past the zone", z->reserved[9] &= ~(1u << 12));
-    /* Records: the tag (4 bits) and the owner's slot (12 bits). */
+    /* Records: the tag (4 bits), the owner's slot (12 bits), the epoch
+     * (8 bits) and 8 bits that stay 0. */
     uint32_t heap_slot = rec_slot(t.z.records[10]), empty_slot = 1;
     CHECK(heap_slot != 0 && heap_slot < PMM_OWNER_SLOTS);
     CHECK_EQ_U64(t.z.owners[heap_slot], 0x100);
@@ -58,9 +63,12 @@ static void test_check_catches(void)
     BROKEN(&t, "no tag", z->records[20] = rec_make(TAG_COUNT, heap_slot));
     BROKEN(&t, "no tag", z->records[70] = rec_make(15, rec_slot(z->records[70])));
     BROKEN(&t, "no tag", z->records[3] = rec_make(14, 0));
-    BROKEN(&t, "owner recorded for a reserved", z->records[5] = rec_make(TAG_RESERVED, 1));
-    BROKEN(&t, "owner recorded for a reserved",
+    BROKEN(&t, "recorded for a reserved", z->records[5] = rec_make(TAG_RESERVED, 1));
+    BROKEN(&t, "recorded for a reserved",
            z->records[295] = rec_make(TAG_RESERVED, RECORD_SLOT_UNKNOWN));
+    BROKEN(&t, "recorded for a reserved", z->records[5] |= 7u << 16); /* an epoch */
+    BROKEN(&t, "above its epoch", z->records[20] |= 1u << 24);
+    BROKEN(&t, "above its epoch", z->records[5] |= 1u << 31);
     BROKEN(&t, "owner slot is empty", z->records[20] = rec_make(TAG_HEAP, empty_slot));
     BROKEN(&t, "owner slot is empty", z->records[70] = rec_make(TAG_DMA, PMM_OWNER_SLOTS));
     /* Refcounts: kept in refs[] only while the frame is pinned. */
@@ -130,7 +138,7 @@ static void test_check_catches(void)
         c.z.refs[61] = 5;
         c.z.refs[20] = 3;
         c.z.refs[70] = 0;
-        c.z.epochs[250] = 99;
+        c.z.records[250] |= 99u << 16; /* its epoch */
         CHECK_STR_EQ(pmm_zone_check(&c.z), NULL);
         pmm_zone_query(&c.z, 20, &fi);
         CHECK_EQ_U64(fi.refs, 1);

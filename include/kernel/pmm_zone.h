@@ -9,13 +9,21 @@
  * wraps one zone with locking, logging and the caller's address.
  *
  * Each frame is in one of three states:
- *   free       - bit clear in `used`
+ *   free       - handed out by no one (possibly waiting in the queue, below)
  *   allocated  - handed out by an alloc call; refcount >= 1
  *   reserved   - never handed out: firmware, the kernel, the bitmap itself
- * and carries a tag saying what it is for (enum frame_tag).
+ * and carries a tag saying what it is for (enum frame_tag).  Four bitmaps,
+ * one bit a frame, say which:
+ *   freeable   allocated with one reference: what a plain free accepts
+ *   pinned     reserved, or allocated with more than one reference
+ *   reserved   reserved
+ *   used       not available to the bitmap search: allocated, reserved, or
+ *              free but waiting in the queue
+ * so a frame is allocated or reserved when freeable | pinned, free when
+ * neither, and queued when used but neither.
  *
- * Speed (see docs/frame-allocator.md): `used` has one bit per frame, 1 =
- * not free.  Summary bitmaps have one bit per word of `used`:
+ * Speed (see docs/frame-allocator.md): summary bitmaps have one bit per
+ * word of `used`:
  *   avail   - the word has at least one free frame   (single frames)
  *   half    - one of its two 16-frame halves is free  (runs of up to 16)
  *   empty   - all 32 frames are free                  (longer runs)
@@ -24,14 +32,15 @@
  * a scan.  A hint remembers where the last allocation found room.
  *
  * The queue: a single frame that is freed joins a queue of up to 64 (its
- * `used` bit cleared, so it is free for every reader, and its record asked
- * for from memory), and single allocations take the oldest queued frame
- * first.  Neither call touches a summary, and by the time a frame leaves
- * the queue its record is in the cache: a free and an allocation in turn
- * cost a few times a free-list stack.  The summaries are brought up to date
- * for queued frames ("draining" them) when the queue is full (its older
- * half) and before anything else that reads or changes the bitmap through
- * them (all of it).
+ * `freeable` bit cleared, so it is free for every reader, and its record
+ * asked for from memory), and single allocations take the oldest queued
+ * frame first (setting the bit again).  Neither call touches `used` or a
+ * summary, so each changes one word of one bitmap, and by the time a frame
+ * leaves the queue its record is in the cache: a free and an allocation in
+ * turn cost a few times a free-list stack.  Queued frames leave `used`
+ * ("draining" them, which keeps the summaries exact) when the queue is
+ * full (its older half) and before anything else that searches the bitmap
+ * (all of it).
  */
 #ifndef KERNEL_PMM_ZONE_H
 #define KERNEL_PMM_ZONE_H
@@ -141,11 +150,10 @@ typedef uint32_t frame_record_t;
 struct pmm_zone {
     uint32_t frames;  /* frames covered */
     uint32_t words;   /* words of `used` */
-    uint32_t *used;
-    uint32_t *reserved;             /* 1 bit per frame: reserved */
-    uint32_t *pinned;               /* 1 bit per frame that a plain free
-                                       refuses: reserved, or allocated with
-                                       more than one reference */
+    uint32_t *used;                 /* the four bitmaps: see above */
+    uint32_t *freeable;
+    uint32_t *reserved;
+    uint32_t *pinned;
     uint32_t *avail_l1, *avail_l2;  /* summaries, see above */
     uint32_t *half_l1, *half_l2;
     uint32_t *empty_l1, *empty_l2;
@@ -159,9 +167,8 @@ struct pmm_zone {
     uint32_t hint;                  /* word where the next search starts */
     uint32_t queue_head;            /* index of the oldest queued frame */
     uint32_t queue_count;           /* frames in the queue */
-    uint32_t queue[PMM_QUEUE_FRAMES]; /* freed single frames, a ring: free in
-                                       `used`; the summaries may still count
-                                       them as used (see pmm_zone.c) */
+    uint32_t queue[PMM_QUEUE_FRAMES]; /* freed single frames, a ring: still
+                                       marked in `used` (see above) */
     uint8_t epoch;                  /* a clock the owner advances (the kernel:
                                        seconds); allocations record it, and
                                        a frame's age is epoch - its epoch
@@ -269,8 +276,8 @@ enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t co
 enum pmm_error pmm_zone_ref(struct pmm_zone *z, uint32_t frame);
 enum pmm_error pmm_zone_unref(struct pmm_zone *z, uint32_t frame, bool *freed);
 
-/* pmm_zone_drain_queue - bring the summaries up to date for the queued
- * frames and empty the queue (they stay free).  The zone does this itself
+/* pmm_zone_drain_queue - take the queued frames out of `used` (updating
+ * the summaries) and empty the queue (they stay free).  The zone does this itself
  * whenever it must; tests call it to see a zone with nothing pending. */
 void pmm_zone_drain_queue(struct pmm_zone *z);
 

@@ -4,65 +4,65 @@
  *
  * The storage block is carved, in this order, into 4-byte-aligned arrays:
  *
- *     used | reserved | pinned | avail l1 l2 | half l1 l2 | empty l1 l2 |
- *     ------ 1 bit a frame ------  ------ 1 bit a word of used (+ l2) ----
+ *     used | freeable | reserved | pinned | avail l1 l2 | half l1 l2 | empty l1 l2 |
+ *     ---------- 1 bit a frame -----------   ------ 1 bit a word of used (+ l2) ----
  *
  *     owners | records | refs
  *     4 KiB    4 B and 2 B a frame
  *
- * Frames past the end of the zone in the last word are marked used and
- * reserved, so no search ever sees them as free; they are not counted.
+ * Frames past the end of the zone in the last word are marked used,
+ * reserved and pinned, so no search ever sees them as free; they are not
+ * counted.
  *
- * The single-frame paths are the hot ones.  pmm_zone_alloc reads the word
- * the hint names; only when that word is full does it ask the avail
- * summary for the next word with a free frame (a find-first-set in l1,
- * then in l2: a few instructions, never a scan of `used`).  Either path
- * then changes one word of `used` and recomputes just that word's three
- * summary bits (an l2 word is touched only when an l1 word turns zero or
- * non-zero).  "Out of memory" is the free counter being 0.
+ * The single-frame paths are the hot ones, and each touches as few cache
+ * lines as it can: a free reads and writes one word of `freeable` (the
+ * only bitmap that says whether a plain free is right), queues the frame
+ * and asks for its record's line; an allocation takes the oldest queued
+ * frame, sets its `freeable` bit again (a line the free brought in) and
+ * writes its record (the line the free asked for).  Neither touches
+ * `used`, whose summaries would otherwise need updating: a queued frame
+ * stays in `used` until it is drained, so for the bitmap search it is
+ * still taken.  A double free of a queued frame is caught: its `freeable`
+ * bit is clear.  Oldest first rather than newest first (a stack) because
+ * the record's line takes longer to come from memory than one free and
+ * allocation take: a frame freed and handed out again at once waits for
+ * it, one that has waited in the queue finds it there.  A freed frame is
+ * also not reused at once, which gives a stale pointer's writes a while to
+ * land in a free (and, in debug builds, poisoned) frame.
+ *
+ * Behind the queue, the bitmap search: when no frame is queued,
+ * pmm_zone_alloc reads the word the hint names; only when that word is
+ * full does it ask the avail summary for the next word with a free frame
+ * (a find-first-set in l1, then in l2: a few instructions, never a scan of
+ * `used`).  It then changes one word of `used` and recomputes just that
+ * word's three summary bits (an l2 word is touched only when an l1 word
+ * turns zero or non-zero).  The summaries are exact over `used` at all
+ * times.  Draining queued frames (the older half when the queue is full,
+ * all of them before a run, a reservation, a release or the search)
+ * clears their `used` bits and updates the summaries like any free.
+ * "Out of memory" is the free count being 0, looked at only when the
+ * queue is empty (a queued frame is a free one).
  *
  * Frame 0 is an ordinary frame here: the kernel glue reserves it (so that
  * a NULL frame address never means a real frame); the zone stays general.
  *
- * The queue (see pmm_zone.h) sits in front of all that: a free of a
- * single frame clears its `used` bit, asks for its record's cache line and
- * queues it; a single allocation takes the oldest queued frame and sets
- * its bit again.  Only that bitmap word (still in the cache) and the
- * record are touched.  A double free of a queued frame is still caught:
- * its `used` bit is clear.
- *
- * Summaries while frames are queued: a word's summary bits may count its
- * queued frames as free or as used, but its other frames exactly.  A
- * free leaves them alone (the queued frame counts as used); draining
- * recomputes them from `used` (queued frames left in the word count as
- * free); taking a frame out of the queue turns off any property the word
- * has lost (summaries_after_set), so a summary never promises a frame
- * that is not free.  With the queue empty they are exact, which is when
- * the bitmap path of pmm_zone_alloc runs; every other path that reads the
- * summaries or changes `used` through them drains the queue first.  Oldest first rather than newest first
- * (a stack) because the record's line takes longer to come from memory
- * than one free and allocation take: a frame freed and handed out again at
- * once waits for it, one that has waited in the queue finds it there.  A
- * freed frame is also not reused at once, which gives a stale pointer's
- * writes a while to land in a free (and, in debug builds, poisoned) frame.
- *
- * A frame's record (tag and owner slot, 2 bytes) and epoch (1 byte) are
- * written when it is allocated or reserved and only read while it is: a
- * free leaves them as they were, so a free touches two bitmap words and
- * never the megabytes of records at a random address.  An allocation
- * does touch them, at the frame it hands out; that is a cache miss when
- * the arrays do not fit in the cache, which is why they are small (an
- * 8-byte record a frame made a churn of random frees and allocations
- * four times slower than these 3 bytes; docs/frame-allocator.md).  The
- * owner is an address, so the record keeps its slot in a small table of
- * owners (owner_slot_find).  Refcounts are written only by ref/unref:
- * what a plain free must refuse is one bitmap, `pinned`: reserved frames,
- * and allocated ones with more than one reference; `reserved` tells the
- * two apart once a free is refused.  pmm_zone_query reports a free frame
- * as TAG_FREE with no refs or owner.
+ * A frame's record (tag, owner slot and epoch, 4 bytes) is written when it
+ * is allocated or reserved and only read while it is: a free leaves it as
+ * it was, so a free never touches the megabytes of records at a random
+ * address.  An allocation does, at the frame it hands out; that is a
+ * cache miss when the array does not fit in the cache, which is why the
+ * record is small and one store (an 8-byte record a frame made a churn of
+ * random frees and allocations four times slower;
+ * docs/frame-allocator.md).  The owner is an address, so the record keeps
+ * its slot in a small table of owners (owner_slot_find).  Refcounts are
+ * written only by ref/unref; a frame with more than one is `pinned` and
+ * not `freeable`, as is a reserved one; `reserved` tells the two apart
+ * once a free is refused.  pmm_zone_query reports a free frame as
+ * TAG_FREE with no refs or owner.
  *
  * The statistics count frames: `allocs` frames handed out, `frees` frames
- * given back; `failed_allocs` and `bad_frees` count refused calls.
+ * given back; `failed_allocs` and `bad_frees` count refused calls.  The
+ * first two are also the counters (pmm_zone_allocated_count).
  */
 #include "kernel/kstring.h"
 #include "kernel/pmm_zone.h"
@@ -98,7 +98,7 @@ size_t pmm_zone_storage_bytes(uint32_t frames, unsigned features)
 {
     struct layout l;
     layout_of(frames, features, &l);
-    uint64_t total = 3 * l.used + 3 * (l.summary_l1 + l.summary_l2) + l.owners + l.records +
+    uint64_t total = 4 * l.used + 3 * (l.summary_l1 + l.summary_l2) + l.owners + l.records +
                      l.refs;
     return total > SIZE_MAX ? SIZE_MAX : (size_t)total;
 }
@@ -121,6 +121,7 @@ void pmm_zone_init(struct pmm_zone *z, void *storage, uint32_t frames, unsigned 
     z->words = words_for(frames);
     z->features = features & (PMM_FEAT_REFS | PMM_FEAT_OWNERS);
     z->used = carve(&at, l.used);
+    z->freeable = carve(&at, l.used);
     z->reserved = carve(&at, l.used);
     z->pinned = carve(&at, l.used);
     z->avail_l1 = carve(&at, l.summary_l1);
@@ -135,6 +136,7 @@ void pmm_zone_init(struct pmm_zone *z, void *storage, uint32_t frames, unsigned 
 
     /* Everything reserved (tail bits included), no summary bit set. */
     memset(z->used, 0xff, (size_t)l.used);
+    memset(z->freeable, 0, (size_t)l.used);
     memset(z->reserved, 0xff, (size_t)l.used);
     memset(z->pinned, 0xff, (size_t)l.used);
     memset(z->avail_l1, 0, (size_t)(3 * (l.summary_l1 + l.summary_l2)));
@@ -206,6 +208,7 @@ uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, ui
         z->used[w] = old | mask;
         summaries_after_set(z, w, old, old | mask);
         z->pinned[w] |= mask;
+        z->freeable[w] &= ~mask;
         set_reserved_records(z, w, mask, tag);
         uint32_t a = (uint32_t)__builtin_popcount(was_allocated);
         uint32_t f = (uint32_t)__builtin_popcount(was_free);
@@ -247,6 +250,7 @@ static uint32_t take_one(struct pmm_zone *z, uint8_t tag, uint32_t slot)
     }
     uint32_t new = old | (old + 1); /* sets the lowest clear bit */
     z->used[w] = new;
+    z->freeable[w] |= new & ~old;
     summaries_after_set(z, w, old, new);
     uint32_t f = (w << 5) + lowest_bit(~old);
     took(z, f, tag, slot);
@@ -293,29 +297,16 @@ OUT_OF_LINE __attribute__((cold)) static uint32_t alloc_refused(struct pmm_zone 
     return PMM_NO_FRAME;
 }
 
-/* summaries_lost, then `ret` (for a caller that ends with it). */
-OUT_OF_LINE static uint32_t summaries_lost_then(struct pmm_zone *z, uint32_t w,
-                                                              uint32_t old, uint32_t new,
-                                                              uint32_t ret)
-{
-    summaries_lost(z, w, old, new);
-    return ret;
-}
-
-/* The oldest queued frame, allocated (a frame is queued). */
+/* The oldest queued frame, allocated (a frame is queued).  It is still in
+ * `used`, so only its freeable bit changes: no summary does. */
 HOT uint32_t take_queued(struct pmm_zone *z, uint8_t tag, uint32_t slot)
 {
     uint32_t f = z->queue[z->queue_head];
     z->queue_head = (z->queue_head + 1) & (PMM_QUEUE_FRAMES - 1);
     z->queue_count--;
-    uint32_t w = f >> 5, old = z->used[w], new = old | (1u << (f & 31));
-    z->used[w] = new;
+    z->freeable[f >> 5] |= 1u << (f & 31);
     took(z, f, tag, slot);
-    /* The summaries (see "summaries" above): summaries_after_set, written
-     * so that the rare case is a tail call. */
-    if (summaries_unchanged(old, new))
-        return f;
-    return summaries_lost_then(z, w, old, new, f);
+    return f;
 }
 
 /* An allocation by another owner than the last one, with a frame queued:
@@ -357,29 +348,14 @@ uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner)
     return take_queued(z, tag, z->last_slot);
 }
 
-/* Why the frame at `bit` of word w (whose `used` value is `old`) cannot be
- * given back by a plain free: PMM_OK if it can.  Bitmaps only: no record
- * is read. */
-HOT enum pmm_error free_refusal(const struct pmm_zone *z, uint32_t w, uint32_t bit,
-                                uint32_t old)
-{
-    if (!(old & bit))
-        return PMM_ERR_NOT_ALLOCATED;
-    if (z->pinned[w] & bit)
-        return (z->reserved[w] & bit) ? PMM_ERR_RESERVED : PMM_ERR_SHARED;
-    return PMM_OK;
-}
-
-/* The oldest n queued frames leave the queue (free in `used` already;
- * only their words' summary bits are behind). */
+/* The oldest n queued frames leave the queue, and `used`: the bitmap
+ * search may take them now. */
 OUT_OF_LINE static void drain_oldest(struct pmm_zone *z, uint32_t n)
 {
-    uint32_t last = UINT32_MAX; /* frames freed in order share words */
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t w = queued(z, i) >> 5;
-        if (w != last)
-            summaries_refresh(z, w);
-        last = w;
+        uint32_t f = queued(z, i), w = f >> 5, old = z->used[w];
+        z->used[w] = old & ~(1u << (f & 31));
+        summaries_after_clear(z, w, old, z->used[w]);
     }
     z->queue_head = (z->queue_head + n) & (PMM_QUEUE_FRAMES - 1);
     z->queue_count -= n;
@@ -402,14 +378,14 @@ void pmm_zone_drain_queue(struct pmm_zone *z)
 
 /* Frame f (`bit` in word w) is allocated with one reference: make it free
  * and queue it (the older half of a full queue is drained first, so that
- * a queue kept busy holds 32 to 64 frames).  Its record is left as it
- * was, but its line is asked for: the allocation that takes the frame out
- * of the queue writes it. */
+ * a queue kept busy holds 32 to 64 frames).  It stays in `used` until it
+ * is drained.  Its record is left as it was, but its line is asked for:
+ * the allocation that takes the frame out of the queue writes it. */
 HOT enum pmm_error give_back(struct pmm_zone *z, uint32_t f, uint32_t w, uint32_t bit)
 {
     if (__builtin_expect(z->queue_count == PMM_QUEUE_FRAMES, 0))
         return give_back_to_full_queue(z, f);
-    z->used[w] &= ~bit;
+    z->freeable[w] &= ~bit;
     z->queue[(z->queue_head + z->queue_count++) & (PMM_QUEUE_FRAMES - 1)] = f;
     warm_records(z, f, 1);
     z->frees++;
@@ -430,21 +406,20 @@ OUT_OF_LINE __attribute__((cold)) static enum pmm_error free_refused(struct pmm_
                                                                    uint32_t frame)
 {
     enum pmm_error e = PMM_ERR_RANGE;
-    if (frame < z->frames) {
-        uint32_t w = frame >> 5;
-        e = free_refusal(z, w, 1u << (frame & 31), z->used[w]);
-    }
+    if (frame < z->frames)
+        e = free_refusal(z, frame >> 5, 1u << (frame & 31));
     z->bad_frees++;
     return e;
 }
 
-/* pmm_zone_free - see pmm_zone.h. */
+/* pmm_zone_free - see pmm_zone.h.  One bitmap word says whether the
+ * free is right: `freeable`. */
 enum pmm_error pmm_zone_free(struct pmm_zone *z, uint32_t frame)
 {
     if (frame >= z->frames)
         return free_refused(z, frame);
     uint32_t w = frame >> 5, bit = 1u << (frame & 31);
-    if (!(z->used[w] & ~z->pinned[w] & bit)) /* free already, or pinned */
+    if (!(z->freeable[w] & bit)) /* free already, reserved or shared */
         return free_refused(z, frame);
     return give_back(z, frame, w, bit);
 }
@@ -461,7 +436,7 @@ static enum pmm_error ref_refusal(const struct pmm_zone *z, uint32_t f)
     uint32_t bit = 1u << (f & 31);
     if (z->reserved[f >> 5] & bit)
         return PMM_ERR_RESERVED;
-    if (!(z->used[f >> 5] & bit))
+    if (!(occupied(z, f >> 5) & bit))
         return PMM_ERR_NOT_ALLOCATED;
     return PMM_OK;
 }
@@ -476,8 +451,10 @@ enum pmm_error pmm_zone_ref(struct pmm_zone *z, uint32_t frame)
     uint32_t refs = refs_of(z, frame);
     if (refs == PMM_REF_MAX)
         return PMM_ERR_REF_OVERFLOW;
+    uint32_t bit = 1u << (frame & 31);
     z->refs[frame] = (uint16_t)(refs + 1);
-    z->pinned[frame >> 5] |= 1u << (frame & 31);
+    z->pinned[frame >> 5] |= bit;
+    z->freeable[frame >> 5] &= ~bit;
     return PMM_OK;
 }
 
@@ -494,8 +471,10 @@ enum pmm_error pmm_zone_unref(struct pmm_zone *z, uint32_t frame, bool *freed)
     uint32_t refs = refs_of(z, frame);
     if (refs > 1) {
         z->refs[frame] = (uint16_t)(refs - 1);
-        if (refs == 2)
+        if (refs == 2) { /* one left: a plain free may take it again */
             z->pinned[frame >> 5] &= ~(1u << (frame & 31));
+            z->freeable[frame >> 5] |= 1u << (frame & 31);
+        }
         return PMM_OK;
     }
     uint32_t w = frame >> 5;

@@ -54,6 +54,24 @@ static inline uint32_t leading_ones(uint32_t x)
     return x == ALL_ONES ? 32 : (uint32_t)__builtin_clz(~x);
 }
 
+/* The frames of word w that are allocated or reserved (1 bits); free
+ * frames, queued or not, are 0.  `used` also has the queued ones. */
+static inline uint32_t occupied(const struct pmm_zone *z, uint32_t w)
+{
+    return z->freeable[w] | z->pinned[w];
+}
+
+/* Why the frame at `bit` of word w cannot be given back by a plain free:
+ * PMM_OK if it can.  Bitmaps only: no record is read. */
+static inline enum pmm_error free_refusal(const struct pmm_zone *z, uint32_t w, uint32_t bit)
+{
+    if (z->freeable[w] & bit)
+        return PMM_OK;
+    if (z->pinned[w] & bit)
+        return (z->reserved[w] & bit) ? PMM_ERR_RESERVED : PMM_ERR_SHARED;
+    return PMM_ERR_NOT_ALLOCATED; /* free, queued or not */
+}
+
 /* ---- records (see pmm_zone.h) ---- */
 
 /* A record without an epoch (a reserved frame's) and with one. */
@@ -236,28 +254,8 @@ HOT void summaries_after_clear(struct pmm_zone *z, uint32_t w, uint32_t old,
     }
 }
 
-/* Set or clear the l1 bit of word w to `on`. */
-HOT void summary_set(uint32_t *l1, uint32_t *l2, uint32_t w, bool on)
-{
-    bool was = l1[w >> 5] & (1u << (w & 31));
-    if (on && !was)
-        summary_on(l1, l2, w);
-    else if (!on && was)
-        summary_off(l1, l2, w);
-}
-
-/* Word w's three summary bits made to match its `used` value, whatever
- * they said before (draining the queue). */
-static inline void summaries_refresh(struct pmm_zone *z, uint32_t w)
-{
-    uint32_t u = z->used[w];
-    summary_set(z->avail_l1, z->avail_l2, w, word_avail(u));
-    summary_set(z->half_l1, z->half_l2, w, word_half(u));
-    summary_set(z->empty_l1, z->empty_l2, w, word_empty(u));
-}
-
-/* Draining before the summaries are read or changed by anything but the
- * queue itself (pmm_zone_drain_queue does the work, out of line). */
+/* Draining before anything that searches `used` or changes it through
+ * the summaries (pmm_zone_drain_queue does the work, out of line). */
 HOT void drain_queue(struct pmm_zone *z)
 {
     if (z->queue_count)
@@ -321,16 +319,16 @@ static inline uint32_t next_set_wrap(const uint32_t *l1, const uint32_t *l2, uin
 
 /*
  * Free frames right below frame f (f itself not counted) and from frame f
- * up, counting stops once `limit` is reached.  A frame's free bit is the
- * inverse of its `used` bit; the frames past the zone are marked used, so
- * the upward walk stops at the end of the zone by itself.
+ * up, counting stops once `limit` is reached.  Queued frames count as free
+ * (occupied); the frames past the zone are pinned, so the upward walk
+ * stops at the end of the zone by itself.
  */
 static inline uint32_t free_below(const struct pmm_zone *z, uint32_t f, uint32_t limit)
 {
     uint32_t n = 0;
     while (f > 0 && n < limit) {
         uint32_t top = (f - 1) & 31; /* bit of frame f - 1 in its word */
-        uint32_t x = ~z->used[(f - 1) >> 5] << (31 - top);
+        uint32_t x = ~occupied(z, (f - 1) >> 5) << (31 - top);
         uint32_t run = leading_ones(x);
         if (run > top + 1)
             run = top + 1;
@@ -347,7 +345,7 @@ static inline uint32_t free_from(const struct pmm_zone *z, uint32_t f, uint32_t 
     uint32_t n = 0;
     while (f < z->frames && n < limit) {
         uint32_t b = f & 31;
-        uint32_t x = ~z->used[f >> 5] >> b;
+        uint32_t x = ~occupied(z, f >> 5) >> b;
         uint32_t run = trailing_ones(x);
         if (run > 32 - b)
             run = 32 - b;

@@ -80,7 +80,7 @@ void pmm_zone_query(const struct pmm_zone *z, uint32_t frame, struct frame_info 
     uint32_t bit = 1u << (frame & 31);
     if (z->reserved[frame >> 5] & bit)
         out->state = FRAME_RESERVED;
-    else if (z->used[frame >> 5] & bit)
+    else if (occupied(z, frame >> 5) & bit)
         out->state = FRAME_ALLOCATED;
     else
         out->state = FRAME_FREE;
@@ -129,7 +129,7 @@ void pmm_zone_summarize(const struct pmm_zone *z, uint32_t first, uint32_t count
     uint32_t first_used = PMM_NO_FRAME;
     for (uint32_t w = first >> 5; w <= (end - 1) >> 5; w++) {
         uint32_t mask = word_range_mask(w, first, end);
-        uint32_t used = z->used[w] & mask, reserved = z->reserved[w] & mask;
+        uint32_t used = occupied(z, w) & mask, reserved = z->reserved[w] & mask;
         out->reserved += (uint32_t)__builtin_popcount(reserved);
         out->allocated += (uint32_t)__builtin_popcount(used & ~reserved);
         out->free += (uint32_t)__builtin_popcount(mask & ~used);
@@ -142,7 +142,7 @@ void pmm_zone_summarize(const struct pmm_zone *z, uint32_t first, uint32_t count
     uint32_t tally[TAG_COUNT] = {0}, seen = 0;
     uint32_t step = samples && (end - first) / samples > 1 ? (end - first) / samples : 1;
     for (uint32_t f = first; f < end && seen < samples; f += step, seen++)
-        if (z->used[f >> 5] & (1u << (f & 31)))
+        if (occupied(z, f >> 5) & (1u << (f & 31)))
             look_at(z, f, tally, out);
     uint32_t best = 0;
     for (uint32_t t = 1; t < TAG_COUNT; t++)
@@ -159,7 +159,7 @@ void pmm_zone_summarize(const struct pmm_zone *z, uint32_t first, uint32_t count
 void pmm_zone_clamp_ages(struct pmm_zone *z, uint8_t max_age)
 {
     for (uint32_t w = 0; w < z->words; w++) {
-        uint32_t allocated = z->used[w] & ~z->reserved[w];
+        uint32_t allocated = occupied(z, w) & ~z->reserved[w];
         while (allocated) {
             frame_record_t *r = &z->records[(w << 5) + lowest_bit(allocated)];
             if ((uint8_t)(z->epoch - record_epoch(*r)) > max_age)
@@ -177,7 +177,7 @@ uint32_t pmm_zone_count_tag(const struct pmm_zone *z, uint8_t tag)
         return pmm_zone_free_count(z);
     uint32_t n = 0;
     for (uint32_t f = 0; f < z->frames; f++)
-        n += record_tag(z->records[f]) == tag && (z->used[f >> 5] & (1u << (f & 31)));
+        n += record_tag(z->records[f]) == tag && (occupied(z, f >> 5) & (1u << (f & 31)));
     return n;
 }
 
@@ -189,7 +189,7 @@ uint32_t pmm_zone_largest_free_run(const struct pmm_zone *z, uint32_t *first)
     uint32_t best = 0, best_first = PMM_NO_FRAME;
     uint32_t start = 0, len = 0; /* run reaching the end of the previous word */
     for (uint32_t w = 0; w < z->words; w++) {
-        uint32_t ones = ~z->used[w], base = w << 5;
+        uint32_t ones = ~occupied(z, w), base = w << 5; /* queued: free */
         if (len == 0)
             start = base;
         uint32_t low = trailing_ones(ones);
@@ -229,18 +229,7 @@ static uint32_t tail_bits(const struct pmm_zone *z)
     return (z->frames & 31) ? ALL_ONES << (z->frames & 31) : 0;
 }
 
-/* Word w of `used` with its queued frames counted as used. */
-static uint32_t used_with_queued(const struct pmm_zone *z, uint32_t w)
-{
-    uint32_t u = z->used[w];
-    for (uint32_t i = 0; i < z->queue_count; i++)
-        if (queued(z, i) >> 5 == w)
-            u |= 1u << (queued(z, i) & 31);
-    return u;
-}
-
-/* One summary against the words of `used` (a word's bit may count its
- * queued frames either way: see pmm_zone.c), and its l2 against its l1. */
+/* One summary against the words of `used`, and its l2 against its l1. */
 static bool summary_ok(const struct pmm_zone *z, const uint32_t *l1, const uint32_t *l2,
                        bool (*property)(uint32_t))
 {
@@ -249,10 +238,8 @@ static bool summary_ok(const struct pmm_zone *z, const uint32_t *l1, const uint3
         for (uint32_t b = 0; b < 32 && (i << 5) + b < z->words; b++) {
             uint32_t w = (i << 5) + b;
             bool bit = l1[i] & (1u << b);
-            if (bit && !property(z->used[w]))
-                return false; /* promises what is not free */
-            if (!bit && property(used_with_queued(z, w)))
-                return false; /* hides frames that are not queued */
+            if (bit != property(z->used[w]))
+                return false;
         }
         if (z->words - (i << 5) < 32 && (l1[i] >> (z->words - (i << 5))) != 0)
             return false; /* bits past the last word */
@@ -268,14 +255,14 @@ static bool summary_ok(const struct pmm_zone *z, const uint32_t *l1, const uint3
     return true;
 }
 
-/* The per-frame records and the pinned bitmap against the frame's state
- * (a free frame's record is stale and not checked). */
+/* The per-frame records and refcounts against the frame's state (a free
+ * frame's record is stale and not checked). */
 static const char *records_check(const struct pmm_zone *z)
 {
     bool refs = z->features & PMM_FEAT_REFS, owners = z->features & PMM_FEAT_OWNERS;
     for (uint32_t f = 0; f < z->frames; f++) {
         uint32_t bit = 1u << (f & 31);
-        bool reserved = z->reserved[f >> 5] & bit, used = z->used[f >> 5] & bit;
+        bool reserved = z->reserved[f >> 5] & bit, used = occupied(z, f >> 5) & bit;
         bool allocated = used && !reserved, pinned = z->pinned[f >> 5] & bit;
         frame_record_t r = z->records[f];
         uint32_t slot = record_slot(r);
@@ -290,10 +277,8 @@ static const char *records_check(const struct pmm_zone *z)
             return "an allocated frame's owner slot is empty";
         if (allocated && !owners && slot != 0)
             return "an owner recorded with owners off";
-        if (pinned && !reserved && (!allocated || !refs || z->refs[f] < 2))
+        if (pinned && !reserved && (!refs || z->refs[f] < 2))
             return "a shared frame with fewer than two references (or refcounts off)";
-        if (reserved && !pinned)
-            return "pinned differs from reserved or shared";
     }
     return NULL;
 }
@@ -329,7 +314,7 @@ static const char *owners_check(const struct pmm_zone *z)
     return NULL;
 }
 
-/* The queue: free frames (so not reserved), each queued once. */
+/* The queue: free frames still marked in `used`, each queued once. */
 static const char *queue_check(const struct pmm_zone *z)
 {
     if (z->queue_count > PMM_QUEUE_FRAMES || z->queue_head >= PMM_QUEUE_FRAMES)
@@ -338,8 +323,9 @@ static const char *queue_check(const struct pmm_zone *z)
         uint32_t f = queued(z, i);
         if (f >= z->frames)
             return "a frame past the zone in the queue";
-        if (z->used[f >> 5] & (1u << (f & 31)))
-            return "a used frame in the queue";
+        uint32_t bit = 1u << (f & 31);
+        if (!(z->used[f >> 5] & bit) || (occupied(z, f >> 5) & bit))
+            return "a queued frame not in `used`, or allocated or reserved";
         for (uint32_t j = 0; j < i; j++)
             if (queued(z, j) == f)
                 return "a frame twice in the queue";
@@ -361,23 +347,31 @@ const char *pmm_zone_check(const struct pmm_zone *z)
         broken = owners_check(z);
     if (broken)
         return broken;
-    uint32_t free = 0, reserved = 0;
+    /* The four bitmaps against each other (pmm_zone.h), word by word. */
+    uint32_t free = 0, reserved = 0, queued_frames = 0;
     for (uint32_t w = 0; w < z->words; w++) {
-        uint32_t u = z->used[w], r = z->reserved[w];
-        if (r & ~u)
-            return "a reserved frame is not marked used";
+        uint32_t u = z->used[w], f = z->freeable[w], r = z->reserved[w], p = z->pinned[w];
+        uint32_t inside = ALL_ONES;
         if (w == z->words - 1) {
             uint32_t tail = tail_bits(z);
-            if ((u & tail) != tail || (r & tail) != tail)
-                return "frames past the zone are not marked used and reserved";
-            u &= ~tail;
-            r &= ~tail;
-            free += (uint32_t)__builtin_popcount(~u & ~tail);
-        } else {
-            free += (uint32_t)__builtin_popcount(~u);
+            if ((u & r & p & tail) != tail || (f & tail) != 0)
+                return "frames past the zone are not marked used, reserved and pinned";
+            inside = ~tail;
         }
-        reserved += (uint32_t)__builtin_popcount(r);
+        if ((r | f | p) & ~u)
+            return "a reserved, allocated or shared frame is not marked used";
+        if (r & ~p)
+            return "pinned differs from reserved or shared";
+        if (f & p)
+            return "a frame both freeable and pinned";
+        free += (uint32_t)__builtin_popcount(~(f | p) & inside);
+        reserved += (uint32_t)__builtin_popcount(r & inside);
+        queued_frames += (uint32_t)__builtin_popcount(u & ~(f | p));
     }
+    /* Each queued frame is one of these (queue_check), so equal counts
+     * mean the same frames. */
+    if (queued_frames != z->queue_count)
+        return "a frame in `used` that is neither allocated, reserved nor queued";
     if (z->reserved_frames != reserved)
         return "reserved counter differs from the bitmap";
     if (z->frees + z->taken_by_reserve > z->allocs ||

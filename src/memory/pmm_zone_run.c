@@ -17,8 +17,8 @@
  *      reaches the end of the previous word, so runs that cross words and
  *      sit at any offset are seen.  It finds the lowest run there is.
  *
- * Every entry drains the queue first (pmm_zone.c): the searches read the
- * summaries, which do not yet know the queued frames are free.
+ * Every entry drains the queue first (pmm_zone.c): the searches read
+ * `used` and its summaries, where queued frames still count as taken.
  *
  * When 3 fails, no free run of count + align - 1 frames exists (any such
  * run holds an aligned run of count), and `no_run_below` remembers it: a
@@ -164,6 +164,7 @@ static void take_run(struct pmm_zone *z, uint32_t p, uint32_t count, uint8_t tag
         uint32_t mask = word_range_mask(w, p, end);
         uint32_t old = z->used[w];
         z->used[w] = old | mask;
+        z->freeable[w] |= mask;
         summaries_lose(z, w, old, old | mask);
     }
     /* Every frame of the run gets the same record: two to a store (8
@@ -261,13 +262,7 @@ enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t co
                 e = PMM_ERR_RANGE;
                 break;
             }
-            uint32_t bit = 1u << (f & 31);
-            if (!(z->used[f >> 5] & bit))
-                e = PMM_ERR_NOT_ALLOCATED;
-            else if (z->reserved[f >> 5] & bit)
-                e = PMM_ERR_RESERVED;
-            else if (z->pinned[f >> 5] & bit)
-                e = PMM_ERR_SHARED;
+            e = free_refusal(z, (uint32_t)f >> 5, 1u << (f & 31));
             if (e != PMM_OK)
                 break;
         }
@@ -284,6 +279,7 @@ enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t co
         uint32_t mask = word_range_mask(w, first, end);
         uint32_t old = z->used[w];
         z->used[w] = old & ~mask;
+        z->freeable[w] &= ~mask;
         summaries_after_clear(z, w, old, old & ~mask);
     }
     z->frees += count;

@@ -62,6 +62,7 @@ static inline void tz_clone(struct tz *dst, const struct tz *src)
             dst->z.field = (void *)(dst->mem + ((uint8_t *)src->z.field - src->mem));  \
     } while (0)
     REBASE(used);
+    REBASE(freeable);
     REBASE(reserved);
     REBASE(pinned);
     REBASE(avail_l1);

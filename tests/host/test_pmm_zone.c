@@ -54,7 +54,8 @@ static void test_storage(void)
 {
     /*
      * words = ceil(frames / 32), l1 = ceil(words / 32), l2 = ceil(l1 / 32):
-     *   3 bitmaps (used, reserved, pinned)       3 * 4 * words
+     *   4 bitmaps (used, freeable, reserved,     4 * 4 * words
+     *   pinned)
      *   3 summaries (avail, half, empty)         3 * 4 * (l1 + l2)
      *   the owner table                          4 * PMM_OWNER_SLOTS = 4096
      *   records (4 bytes a frame)                4 * frames
@@ -62,19 +63,19 @@ static void test_storage(void)
      * Features change what is kept, never the size.
      */
     CHECK_EQ_U64(pmm_zone_storage_bytes(0, 0), 4096);
-    CHECK_EQ_U64(pmm_zone_storage_bytes(1, 0), 3 * 4 + 3 * 8 + 4096 + 4 + 4);
-    CHECK_EQ_U64(pmm_zone_storage_bytes(1, ALL), 3 * 4 + 3 * 8 + 4096 + 4 + 4);
-    CHECK_EQ_U64(pmm_zone_storage_bytes(3, 0), 3 * 4 + 3 * 8 + 4096 + 12 + 8);
-    CHECK_EQ_U64(pmm_zone_storage_bytes(32, PMM_FEAT_REFS), 3 * 4 + 3 * 8 + 4096 + 128 + 64);
+    CHECK_EQ_U64(pmm_zone_storage_bytes(1, 0), 4 * 4 + 3 * 8 + 4096 + 4 + 4);
+    CHECK_EQ_U64(pmm_zone_storage_bytes(1, ALL), 4 * 4 + 3 * 8 + 4096 + 4 + 4);
+    CHECK_EQ_U64(pmm_zone_storage_bytes(3, 0), 4 * 4 + 3 * 8 + 4096 + 12 + 8);
+    CHECK_EQ_U64(pmm_zone_storage_bytes(32, PMM_FEAT_REFS), 4 * 4 + 3 * 8 + 4096 + 128 + 64);
     CHECK_EQ_U64(pmm_zone_storage_bytes(33, PMM_FEAT_OWNERS),
-                 3 * 8 + 3 * 8 + 4096 + 132 + 68);
+                 4 * 8 + 3 * 8 + 4096 + 132 + 68);
     /* 1025 words: l1 needs 33 words, l2 two. */
     CHECK_EQ_U64(pmm_zone_storage_bytes(32 * 1025, ALL),
-                 3 * 4 * 1025 + 3 * 4 * (33 + 2) + 4096 + 4 * 32800 + 2 * 32800);
-    /* 4 GiB: 128 KiB x 3 bitmaps, 3 x (4 KiB + 128 B), the owner table,
+                 4 * 4 * 1025 + 3 * 4 * (33 + 2) + 4096 + 4 * 32800 + 2 * 32800);
+    /* 4 GiB: 128 KiB x 4 bitmaps, 3 x (4 KiB + 128 B), the owner table,
      * 4 + 2 MiB of records and refs. */
     CHECK_EQ_U64(pmm_zone_storage_bytes(1u << 20, ALL),
-                 3 * 131072 + 3 * (4096 + 128) + 4096 + 6 * 1048576);
+                 4 * 131072 + 3 * (4096 + 128) + 4096 + 6 * 1048576);
     for (uint32_t f = 0; f < 200; f++)
         for (unsigned feat = 0; feat < 4; feat++)
             CHECK_EQ_U64(pmm_zone_storage_bytes(f, feat) % 4, 0);

@@ -136,8 +136,10 @@ static void test_queue_full(void)
     }
     CHECK_EQ_U64(wrong, 0);
     CHECK_EQ_U64(t.z.queue_count, PMM_QUEUE_FRAMES);
-    /* Frames 0..63 are free, but the summaries still count them used. */
-    CHECK_EQ_U64(t.z.used[0] | t.z.used[1], 0);
+    /* Frames 0..63 are free (not freeable), but still in `used` while
+     * queued, so the summaries count them used. */
+    CHECK_EQ_U64(t.z.freeable[0] | t.z.freeable[1], 0);
+    CHECK_EQ_U64(t.z.used[0] & t.z.used[1], 0xffffffffu);
     CHECK_EQ_U64(t.z.avail_l1[0] & 7, 0);
     CHECK_EQ_U64(t.z.empty_l1[0] & 7, 0);
     CHECK_OK(&t);
@@ -500,14 +502,14 @@ static uint32_t alloc_checked(struct tz *t, struct shadow *s, uint32_t *wrong)
 
 /*
  * Frees that share words, in a round robin over 8 words (frame 32 * w + k
- * for k = 0, 1, ... and w = 0..7), so every half drain recomputes the
- * summaries of words that still have frames queued, and counts those as
- * free.  After 129 frees, the third half drain has made each word's lower
- * half "free" in the half summary while its frames 12..15 are queued: the
- * state the summary rule allows (a bit may count queued frames as free).
- * Then everything is allocated again: the queue's frames in order, then
- * the bitmap's, each one free until then, the check passing after every
- * step, and the free counter reaching 0 with the last free frame.
+ * for k = 0, 1, ... and w = 0..7), so every half drain takes frames out of
+ * `used` in words that still have frames queued.  After 129 frees, the
+ * third half drain has freed each word's frames 0..11 in `used` while its
+ * frames 12..15 are queued: the lower half is free for the allocator's
+ * readers but not yet for the bitmap search, and the half summary says
+ * so.  Then everything is allocated again: the queue's frames in order,
+ * then the bitmap's, each one free until then, the check passing after
+ * every step, and the free count reaching 0 with the last free frame.
  */
 static void test_queue_half_drain_shared_words(void)
 {
@@ -530,14 +532,13 @@ static void test_queue_half_drain_shared_words(void)
     CHECK_EQ_U64(queue_at(&t.z, 0), 12);      /* #97: word 0, frame 12 */
     CHECK_EQ_U64(queue_at(&t.z, 35), 96 + 16); /* #132: word 3, frame 16 */
     for (uint32_t w = 0; w < 8; w++) {
-        CHECK(summary_bit(t.z.avail_l1, w));
-        CHECK(summary_bit(t.z.half_l1, w)); /* 0..15 free, 12..15 queued */
+        CHECK(summary_bit(t.z.avail_l1, w));   /* 0..11 out of `used` */
+        CHECK(!summary_bit(t.z.half_l1, w));   /* 12..15 queued: still in it */
         CHECK(!summary_bit(t.z.empty_l1, w));
     }
     CHECK_OK(&t);
 
-    /* The queue's 36 frames come back in order; taking frame 12 of a word
-     * ends its free half, and the half summary must follow. */
+    /* The queue's 36 frames come back in order, changing no summary. */
     uint32_t queued_before[36];
     for (uint32_t i = 0; i < 36; i++)
         queued_before[i] = queue_at(&t.z, i);

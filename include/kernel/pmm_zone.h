@@ -178,31 +178,28 @@ struct pmm_zone {
                                        this many fails at once; forgotten
                                        when a free could have made one, and
                                        by a release (0: nothing known) */
-    /* Counters, exact at all times.  Only `reserved_frames` is kept as a
-     * count of frames in a state; the allocated and free counts follow
-     * from the statistics (pmm_zone_allocated_count, pmm_zone_free_count),
-     * so that a single-frame alloc or free updates one counter, not three. */
+    /* Counters, exact at all times.  The free frames are those clear in
+     * `used` plus the queued ones, so the queue's paths (the hot ones)
+     * update no counter of states; the allocated ones are the rest
+     * (pmm_zone_free_count, pmm_zone_allocated_count). */
     uint32_t reserved_frames;
-    uint32_t taken_by_reserve;      /* allocated frames a reservation took
-                                       over (a caller's bug: they left the
-                                       allocated state without a free) */
+    uint32_t bitmap_free;           /* frames clear in `used` */
     /* Statistics for people (and the usage graph): frames handed out and
      * given back (a run counts its frames), refused calls. */
     uint64_t allocs, frees, failed_allocs, bad_frees;
 };
 
-/* pmm_zone_allocated_count / pmm_zone_free_count - frames allocated / free
- * now, exact, in a few instructions: free + allocated + reserved is always
- * `frames`, and every frame that became allocated was counted by `allocs`,
- * every one that stopped being allocated by `frees` or `taken_by_reserve`. */
-static inline uint32_t pmm_zone_allocated_count(const struct pmm_zone *z)
-{
-    return (uint32_t)(z->allocs - z->frees) - z->taken_by_reserve;
-}
-
+/* pmm_zone_free_count / pmm_zone_allocated_count - frames free /
+ * allocated now, exact, in a few instructions (free + allocated +
+ * reserved is always `frames`). */
 static inline uint32_t pmm_zone_free_count(const struct pmm_zone *z)
 {
-    return z->frames - z->reserved_frames - pmm_zone_allocated_count(z);
+    return z->bitmap_free + z->queue_count;
+}
+
+static inline uint32_t pmm_zone_allocated_count(const struct pmm_zone *z)
+{
+    return z->frames - z->reserved_frames - pmm_zone_free_count(z);
 }
 
 /* pmm_zone_storage_bytes - how much memory a zone of `frames` with these

@@ -62,7 +62,8 @@
  *
  * The statistics count frames: `allocs` frames handed out, `frees` frames
  * given back; `failed_allocs` and `bad_frees` count refused calls.  The
- * first two are also the counters (pmm_zone_allocated_count).
+ * counters of states are `reserved_frames` and `bitmap_free` (the frames
+ * clear in `used`); the queued frames are the rest of the free ones.
  */
 #include "kernel/kstring.h"
 #include "kernel/pmm_zone.h"
@@ -184,6 +185,7 @@ void pmm_zone_release(struct pmm_zone *z, uint32_t first, uint32_t count)
         summaries_after_clear(z, w, old, old & ~opened);
         uint32_t n = (uint32_t)__builtin_popcount(opened);
         z->reserved_frames -= n;
+        z->bitmap_free += n;
     }
     z->no_run_below = 0;
 }
@@ -212,7 +214,7 @@ uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, ui
         set_reserved_records(z, w, mask, tag);
         uint32_t a = (uint32_t)__builtin_popcount(was_allocated);
         uint32_t f = (uint32_t)__builtin_popcount(was_free);
-        z->taken_by_reserve += a;
+        z->bitmap_free -= f;
         z->reserved_frames += a + f;
         hit += a;
     }
@@ -222,7 +224,7 @@ uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, ui
 /* ---- single frames --------------------------------------------------------- */
 
 /* Frame f has just been taken for the owner in slot: its record, the
- * statistic (which is also the counter: pmm_zone_allocated_count). */
+ * statistic. */
 HOT void took(struct pmm_zone *z, uint32_t f, uint8_t tag, uint32_t slot)
 {
     write_record(z, f, tag, slot);
@@ -251,6 +253,7 @@ static uint32_t take_one(struct pmm_zone *z, uint8_t tag, uint32_t slot)
     uint32_t new = old | (old + 1); /* sets the lowest clear bit */
     z->used[w] = new;
     z->freeable[w] |= new & ~old;
+    z->bitmap_free--;
     summaries_after_set(z, w, old, new);
     uint32_t f = (w << 5) + lowest_bit(~old);
     took(z, f, tag, slot);
@@ -324,25 +327,24 @@ OUT_OF_LINE static uint32_t alloc_from_bitmap(struct pmm_zone *z, uint8_t tag, u
 
 
 
-/* pmm_zone_alloc - see pmm_zone.h.  An allocation tagged TAG_FREE would
- * look free to everyone reading the tags: it is refused (PMM_NO_FRAME),
- * as is a tag that is not one (it would not fit in the record).  A queued
- * frame is free, so the counters are read only when the queue is empty
- * (where out of memory is answered). */
+/* pmm_zone_alloc - see pmm_zone.h.  Out of memory is settled first, with
+ * one test of two counters in the same line: nothing queued and nothing
+ * clear in `used` (a refused allocation then takes no place in the owner
+ * table, and costs no register saves).  An allocation tagged TAG_FREE
+ * would look free to everyone reading the tags: it is refused
+ * (PMM_NO_FRAME), as is a tag that is not one (it would not fit in the
+ * record). */
 uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner)
 {
-    bool bad_tag = (uint8_t)(tag - 1) >= TAG_COUNT - 1; /* TAG_FREE, or past the last */
-    if (__builtin_expect(z->queue_count == 0, 0)) {
-        /* Out of memory, answered here: no register saves, no owner lookup
-         * (a refused allocation takes no place in the owner table). */
-        if (pmm_zone_free_count(z) == 0 || bad_tag) {
-            z->failed_allocs++;
-            return PMM_NO_FRAME;
-        }
-        return alloc_from_bitmap(z, tag, owner);
+    uint32_t queued_frames = z->queue_count;
+    if (__builtin_expect((queued_frames | z->bitmap_free) == 0, 0)) {
+        z->failed_allocs++;
+        return PMM_NO_FRAME;
     }
-    if (bad_tag)
+    if ((uint8_t)(tag - 1) >= TAG_COUNT - 1) /* TAG_FREE, or past the last tag */
         return alloc_refused(z);
+    if (__builtin_expect(queued_frames == 0, 0))
+        return alloc_from_bitmap(z, tag, owner);
     if (owner != z->last_owner)
         return alloc_new_owner(z, tag, owner);
     return take_queued(z, tag, z->last_slot);
@@ -357,6 +359,7 @@ OUT_OF_LINE static void drain_oldest(struct pmm_zone *z, uint32_t n)
         z->used[w] = old & ~(1u << (f & 31));
         summaries_after_clear(z, w, old, z->used[w]);
     }
+    z->bitmap_free += n;
     z->queue_head = (z->queue_head + n) & (PMM_QUEUE_FRAMES - 1);
     z->queue_count -= n;
 }

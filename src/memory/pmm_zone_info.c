@@ -374,9 +374,8 @@ const char *pmm_zone_check(const struct pmm_zone *z)
         return "a frame in `used` that is neither allocated, reserved nor queued";
     if (z->reserved_frames != reserved)
         return "reserved counter differs from the bitmap";
-    if (z->frees + z->taken_by_reserve > z->allocs ||
-        pmm_zone_allocated_count(z) != z->frames - free - reserved)
-        return "allocs - frees - taken_by_reserve differs from the bitmap";
+    if (pmm_zone_free_count(z) != free)
+        return "free count (bitmap_free + queued) differs from the bitmaps";
     if (!summary_ok(z, z->avail_l1, z->avail_l2, word_avail))
         return "avail summary differs from the bitmap";
     if (!summary_ok(z, z->half_l1, z->half_l2, word_half))

@@ -178,6 +178,7 @@ static void take_run(struct pmm_zone *z, uint32_t p, uint32_t count, uint8_t tag
     }
     for (; i < count; i++)
         z->records[p + i] = r;
+    z->bitmap_free -= count;
     z->allocs += count;
     z->hint = (end - 1) >> 5;
 }
@@ -282,6 +283,7 @@ enum pmm_error pmm_zone_free_run(struct pmm_zone *z, uint32_t first, uint32_t co
         z->freeable[w] &= ~mask;
         summaries_after_clear(z, w, old, old & ~mask);
     }
+    z->bitmap_free += count;
     z->frees += count;
     warm_records(z, first, count);
     cache_after_free(z, first, count);

@@ -167,6 +167,9 @@ struct pmm_zone {
     uint32_t hint;                  /* word where the next search starts */
     uint32_t queue_head;            /* index of the oldest queued frame */
     uint32_t queue_count;           /* frames in the queue */
+    uint32_t bitmap_free;           /* counter: frames clear in `used` (next
+                                       to queue_count: out of memory is one
+                                       test of both) */
     uint32_t queue[PMM_QUEUE_FRAMES]; /* freed single frames, a ring: still
                                        marked in `used` (see above) */
     uint8_t epoch;                  /* a clock the owner advances (the kernel:
@@ -183,7 +186,6 @@ struct pmm_zone {
      * update no counter of states; the allocated ones are the rest
      * (pmm_zone_free_count, pmm_zone_allocated_count). */
     uint32_t reserved_frames;
-    uint32_t bitmap_free;           /* frames clear in `used` */
     /* Statistics for people (and the usage graph): frames handed out and
      * given back (a run counts its frames), refused calls. */
     uint64_t allocs, frees, failed_allocs, bad_frees;

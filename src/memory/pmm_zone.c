@@ -40,8 +40,8 @@
  * times.  Draining queued frames (the older half when the queue is full,
  * all of them before a run, a reservation, a release or the search)
  * clears their `used` bits and updates the summaries like any free.
- * "Out of memory" is the free count being 0, looked at only when the
- * queue is empty (a queued frame is a free one).
+ * "Out of memory" is the free count being 0: nothing queued and nothing
+ * clear in `used`, one test at the top of pmm_zone_alloc.
  *
  * Frame 0 is an ordinary frame here: the kernel glue reserves it (so that
  * a NULL frame address never means a real frame); the zone stays general.
@@ -293,13 +293,6 @@ __attribute__((noinline)) uint32_t owner_slot_find(struct pmm_zone *z, uint32_t 
  * cases do not pay for the loops of the rare ones.
  */
 
-/* A refused allocation, counted. */
-OUT_OF_LINE __attribute__((cold)) static uint32_t alloc_refused(struct pmm_zone *z)
-{
-    z->failed_allocs++;
-    return PMM_NO_FRAME;
-}
-
 /* The oldest queued frame, allocated (a frame is queued).  It is still in
  * `used`, so only its freeable bit changes: no summary does. */
 HOT uint32_t take_queued(struct pmm_zone *z, uint8_t tag, uint32_t slot)
@@ -337,12 +330,11 @@ OUT_OF_LINE static uint32_t alloc_from_bitmap(struct pmm_zone *z, uint8_t tag, u
 uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner)
 {
     uint32_t queued_frames = z->queue_count;
-    if (__builtin_expect((queued_frames | z->bitmap_free) == 0, 0)) {
-        z->failed_allocs++;
+    bool bad_tag = (uint8_t)(tag - 1) >= TAG_COUNT - 1; /* TAG_FREE, or past the last */
+    if (__builtin_expect((queued_frames | z->bitmap_free) == 0 || bad_tag, 0)) {
+        z->failed_allocs++; /* here, not in a call: no register saves */
         return PMM_NO_FRAME;
     }
-    if ((uint8_t)(tag - 1) >= TAG_COUNT - 1) /* TAG_FREE, or past the last tag */
-        return alloc_refused(z);
     if (__builtin_expect(queued_frames == 0, 0))
         return alloc_from_bitmap(z, tag, owner);
     if (owner != z->last_owner)

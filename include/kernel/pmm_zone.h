@@ -187,7 +187,10 @@ struct pmm_zone {
      * (pmm_zone_free_count, pmm_zone_allocated_count). */
     uint32_t reserved_frames;
     /* Statistics for people (and the usage graph): frames handed out and
-     * given back (a run counts its frames), refused calls. */
+     * given back (a run counts its frames), refused frees; and refused
+     * allocations, which the zone's caller counts (it logs each one; the
+     * zone only answers, so that out of memory costs it no more than a
+     * free-list stack). */
     uint64_t allocs, frees, failed_allocs, bad_frees;
 };
 

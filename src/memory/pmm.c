@@ -109,12 +109,14 @@ static void poison(uint32_t first, uint32_t count)
 
 static void *alloc_run(size_t count, size_t align, uint8_t tag, const void *caller)
 {
+    uint32_t flags = irq_save();
     if (count == 0 || !IS_POWER_OF_TWO(align) || align < FRAME_SIZE) {
+        zone.failed_allocs++; /* refused allocations are counted here, not by the zone */
+        irq_restore(flags);
         log_error("pmm", "alloc of %u frames aligned to 0x%x from %p: bad arguments",
                   (unsigned)count, (unsigned)align, caller);
         return NULL;
     }
-    uint32_t flags = irq_save();
     uint32_t first;
     if (tag == TAG_DMA)
         first = pmm_zone_alloc_run_below(&zone, (uint32_t)count, (uint32_t)(align >> FRAME_SHIFT),
@@ -124,6 +126,8 @@ static void *alloc_run(size_t count, size_t align, uint8_t tag, const void *call
     else
         first = pmm_zone_alloc_run(&zone, (uint32_t)count, (uint32_t)(align >> FRAME_SHIFT), tag,
                                    (uint32_t)caller);
+    if (first == PMM_NO_FRAME)
+        zone.failed_allocs++;
     sample();
     irq_restore(flags);
     if (first == PMM_NO_FRAME) {

@@ -61,7 +61,9 @@
  * TAG_FREE with no refs or owner.
  *
  * The statistics count frames: `allocs` frames handed out, `frees` frames
- * given back; `failed_allocs` and `bad_frees` count refused calls.  The
+ * given back; `bad_frees` counts refused frees.  Refused allocations are
+ * counted by the caller, which logs them too (`failed_allocs`, pmm.c): a
+ * zone out of memory only answers, as a free-list stack does.  The
  * counters of states are `reserved_frames` and `bitmap_free` (the frames
  * clear in `used`); the queued frames are the rest of the free ones.
  */
@@ -331,10 +333,8 @@ uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner)
 {
     uint32_t queued_frames = z->queue_count;
     bool bad_tag = (uint8_t)(tag - 1) >= TAG_COUNT - 1; /* TAG_FREE, or past the last */
-    if (__builtin_expect((queued_frames | z->bitmap_free) == 0 || bad_tag, 0)) {
-        z->failed_allocs++; /* here, not in a call: no register saves */
+    if (__builtin_expect((queued_frames | z->bitmap_free) == 0 || bad_tag, 0))
         return PMM_NO_FRAME;
-    }
     if (__builtin_expect(queued_frames == 0, 0))
         return alloc_from_bitmap(z, tag, owner);
     if (owner != z->last_owner)

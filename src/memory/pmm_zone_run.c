@@ -193,11 +193,8 @@ uint32_t pmm_zone_alloc_run(struct pmm_zone *z, uint32_t count, uint32_t align, 
     bool bad = count == 0 || align == 0 || (align & (align - 1)) != 0 || tag == TAG_FREE ||
                tag >= TAG_COUNT;
     drain_queue(z);
-    if (bad || count > pmm_zone_free_count(z) ||
-        (z->no_run_below && count >= z->no_run_below)) {
-        z->failed_allocs++;
+    if (bad || count > pmm_zone_free_count(z) || (z->no_run_below && count >= z->no_run_below))
         return PMM_NO_FRAME;
-    }
     if (count == 1 && align == 1)
         return pmm_zone_alloc(z, tag, owner);
     uint64_t p = NOT_FOUND;
@@ -213,7 +210,6 @@ uint32_t pmm_zone_alloc_run(struct pmm_zone *z, uint32_t count, uint32_t align, 
         if (longest_missing <= UINT32_MAX &&
             (z->no_run_below == 0 || longest_missing < z->no_run_below))
             z->no_run_below = (uint32_t)longest_missing;
-        z->failed_allocs++;
         return PMM_NO_FRAME;
     }
     take_run(z, (uint32_t)p, count, tag, owner);
@@ -237,10 +233,8 @@ uint32_t pmm_zone_alloc_run_below(struct pmm_zone *z, uint32_t count, uint32_t a
                      align);
     /* The lowest run is found, so one that ends past the limit means there
      * is none below it. */
-    if (p == NOT_FOUND || p + count > limit) {
-        z->failed_allocs++;
+    if (p == NOT_FOUND || p + count > limit)
         return PMM_NO_FRAME;
-    }
     take_run(z, (uint32_t)p, count, tag, owner);
     return (uint32_t)p;
 }

@@ -39,7 +39,8 @@ static void frames_summary(void)
     /* The queue: frames freed one at a time, handed out again first. */
     char queued[48];
     ksnprintf(queued, sizeof(queued), "  (%u queued: the next out)", z->queue_count);
-    frames_line("free", pmm_zone_free_count(z), viz_tag_color(TAG_FREE), z->queue_count ? queued : "");
+    frames_line("free", pmm_zone_free_count(z), viz_tag_color(TAG_FREE),
+                z->queue_count ? queued : "");
     frames_line("allocated", pmm_zone_allocated_count(z), VGA_WHITE, "");
     frames_line("reserved", z->reserved_frames, viz_tag_color(TAG_RESERVED), "");
     kprintf("by tag:");
@@ -63,7 +64,8 @@ static void frames_summary(void)
     format_size(size, sizeof(size), (uint64_t)run * FRAME_SIZE);
     /* Fragmentation: how much of the free memory lies outside the largest
      * free run (0% = all in one piece), in tenths of a percent. */
-    unsigned frag = pmm_zone_free_count(z) ? (unsigned)(1000 - (uint64_t)run * 1000 / pmm_zone_free_count(z)) : 0;
+    uint32_t free_frames = pmm_zone_free_count(z);
+    unsigned frag = free_frames ? (unsigned)(1000 - (uint64_t)run * 1000 / free_frames) : 0;
     kprintf("largest free run: %u frames (%s) at 0x%08x; fragmentation %u.%u%%\n", run, size,
             first << FRAME_SHIFT, frag / 10, frag % 10);
     kprintf("since boot: %llu frames allocated, %llu freed; %llu failed allocations, "

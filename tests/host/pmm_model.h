@@ -292,10 +292,10 @@ static uint32_t model_owner_alloc(struct model *m, uint32_t owner)
 /* After every operation: the counters, the queue, the owner count. */
 static void model_check_counters(struct model *m)
 {
-    MODEL_EXPECT(m, pmm_zone_free_count(&m->z) == m->nfree && pmm_zone_allocated_count(&m->z) == m->nalloc &&
-                        m->z.reserved_frames == m->nres,
-                 "counters free %u allocated %u reserved %u, model %u %u %u", pmm_zone_free_count(&m->z),
-                 pmm_zone_allocated_count(&m->z), m->z.reserved_frames, m->nfree, m->nalloc, m->nres);
+    uint32_t nfree = pmm_zone_free_count(&m->z), nalloc = pmm_zone_allocated_count(&m->z);
+    MODEL_EXPECT(m, nfree == m->nfree && nalloc == m->nalloc && m->z.reserved_frames == m->nres,
+                 "counters free %u allocated %u reserved %u, model %u %u %u", nfree, nalloc,
+                 m->z.reserved_frames, m->nfree, m->nalloc, m->nres);
     MODEL_EXPECT(m, m->z.queue_count <= PMM_QUEUE_FRAMES && m->z.queue_count == m->nqueue,
                  "queue of %u frames, model %u", m->z.queue_count, m->nqueue);
     for (uint32_t i = 0; i < m->nqueue; i++) {
@@ -823,8 +823,8 @@ static void model_finish(struct model *m)
         }
     }
     model_check_counters(m);
-    MODEL_EXPECT(m, pmm_zone_free_count(&m->z) == want, "free frames %u, expected %u", pmm_zone_free_count(&m->z),
-                 want);
+    MODEL_EXPECT(m, pmm_zone_free_count(&m->z) == want, "free frames %u, expected %u",
+                 pmm_zone_free_count(&m->z), want);
     model_check_full(m);
 }
 

@@ -131,6 +131,16 @@ class FramesTest(KernelTestCase):
         self.assertRegex(out, r'DMA 16')
         self.assertIn('since boot: %d frames allocated, 1 freed; 0 failed allocations, '
                       '3 bad frees' % (boot_allocs + 17), out)
+        # More frames than are free: refused, said aloud, counted, and
+        # nothing else changes.
+        out = m.run_command('alloc %d' % free0)
+        self.assertRegex(out, r'pmm: warning: out of memory: no run of %d free frames '
+                              r'\(caller 0x[0-9a-f]{8}, %d free\)' % (free0, free0 - 16))
+        self.assertIn('alloc: no run of %d free frames' % free0, out)
+        out = m.run_command('frames')
+        self.assertEqual(int(re.search(r'^  free +(\d+)', out, re.M).group(1)), free0 - 16)
+        self.assertIn('since boot: %d frames allocated, 1 freed; 1 failed allocations, '
+                      '3 bad frees' % (boot_allocs + 17), out)
         m.run_command('free %s 16' % first)
         out = m.run_command('frames check')
         self.assertIn('every invariant holds', out)

@@ -235,8 +235,9 @@ uint32_t pmm_zone_reserve(struct pmm_zone *z, uint32_t first, uint32_t count, ui
  * pmm_zone_alloc - one free frame: the oldest in the queue, or when that
  * is empty the lowest-addressed free frame from the hint's word on;
  * it becomes allocated with tag, refcount 1 and owner.  Returns its
- * number, or PMM_NO_FRAME when none is free (answered from the free
- * counter, with no search) or tag is TAG_FREE.
+ * number, or PMM_NO_FRAME when none is free (answered from two counters,
+ * with no search) or tag is TAG_FREE; a refusal changes nothing in the
+ * zone (the caller counts it in failed_allocs).
  */
 uint32_t pmm_zone_alloc(struct pmm_zone *z, uint8_t tag, uint32_t owner);
 

@@ -320,12 +320,11 @@ OUT_OF_LINE static uint32_t alloc_from_bitmap(struct pmm_zone *z, uint8_t tag, u
     return take_one(z, tag, owner_slot(z, owner));
 }
 
-
-
 /* pmm_zone_alloc - see pmm_zone.h.  Out of memory is settled first, with
- * one test of two counters in the same line: nothing queued and nothing
- * clear in `used` (a refused allocation then takes no place in the owner
- * table, and costs no register saves).  An allocation tagged TAG_FREE
+ * one test of two counters side by side: nothing queued and nothing clear
+ * in `used` (a refused allocation then takes no place in the owner table,
+ * saves no registers and writes nothing: the caller counts it).  An
+ * allocation tagged TAG_FREE
  * would look free to everyone reading the tags: it is refused
  * (PMM_NO_FRAME), as is a tag that is not one (it would not fit in the
  * record). */

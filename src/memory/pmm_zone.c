@@ -288,11 +288,12 @@ __attribute__((noinline)) uint32_t owner_slot_find(struct pmm_zone *z, uint32_t 
 }
 
 /*
- * How pmm_zone_alloc and pmm_zone_free are laid out: each decides which
- * case it is and hands it to a function of its own with a tail call (a
- * jump), so that neither saves registers on entry: a refusal (out of
- * memory, a double free) then costs a few instructions, and the common
- * cases do not pay for the loops of the rare ones.
+ * How pmm_zone_alloc and pmm_zone_free are laid out: each settles a
+ * refusal or its common case in a few instructions of its own (a refused
+ * allocation returns at once; a refused free jumps to free_refused), and
+ * hands every other case to a function of its own with a tail call (a
+ * jump), so that neither saves registers on entry and the common cases do
+ * not pay for the loops of the rare ones.
  */
 
 /* The oldest queued frame, allocated (a frame is queued).  It is still in

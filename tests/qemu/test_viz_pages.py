@@ -98,8 +98,13 @@ class PagesViewTest(KernelTestCase):
         m.type('50000000')
         m.wait_screen(r'translate: 50000000_')
         m.key('ret')
-        s = m.wait_screen(r'virtual 0x50000000 = directory index 320 \| table index 0 \| '
-                          r'offset 0x000')
+        m.wait_screen(r'virtual 0x50000000 = directory index 320 \| table index 0 \| '
+                      r'offset 0x000')
+        # The walk is drawn row by row: read it once its last row is there.
+        s = m.wait_screen(r'= physical 0x%s' % frame)
+        self.assertRegex(s.row(WALK_ROW),
+                         r'virtual 0x50000000 = directory index 320 \| table index 0 \| '
+                         r'offset 0x000')
         self.assertRegex(s.row(WALK_ROW + 1),
                          r'CR3 0x[0-9a-f]{8} -> PDE\[320\] = 0x[0-9a-f]{8} \(table at 0x')
         self.assertRegex(s.row(WALK_ROW + 2), r'-> PTE\[0\] = 0x%s\w{3} -> frame 0x%s \+ 0x000 '

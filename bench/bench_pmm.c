@@ -69,22 +69,24 @@
  * Then the goals, as ratios taken in this run (or absolute times), with
  * PASS or MISS for the zone as the kernel configures it (zone-lite's value
  * in brackets).  The churn goal is measured a second way, and that way
- * counts: the zone and the stack set up once each and then timed in turn,
- * 20 chunks of 200,000 iterations, the fastest chunk of each, so that the
- * machine's slow moments (this is a shared VM: a row moves by 30% between
- * runs) fall on both alike.  The rows' ratio is shown beside it: there
- * each allocator's best of 5 long repetitions counts, and a repetition of
- * the zone lasts twice as long as one of the stack, so it is more often
- * disturbed, and the ratio comes out high by as much as the disturbance.
- * In turn, each timed chunk follows an untimed one of the same allocator: without it, each chunk first had
- * to bring its 1.5 MiB held list back into the cache after the other
- * allocator's chunk (24,000 lines at random, about 2 ms, as long as a
- * chunk of the stack), which both paid and which shrank the ratio (the
- * stack measured 3-4 ns there, 2.0-2.1 with the warm-up).  (Out of
- * memory is measured in turn too: there nothing is in memory.)  The
- * harness row is shown, not subtracted: its loop overlaps with the calls,
- * so subtracting it would leave the stack almost nothing.  The whole
- * program runs in about 30 s.
+ * counts: the zone and the stack each set up at 50% and timed in turn,
+ * 20 chunks of 200,000 iterations after each of the 5 repetitions, the
+ * fastest chunk of each, so that the machine's slow moments (this is a
+ * shared VM: a row moves by 30% between runs) fall on both alike, and a
+ * slow spell as long as one round of chunks does not decide the ratio.
+ * The rows' ratio is shown beside it: there each allocator's best of 5
+ * long repetitions counts, and a repetition of the zone lasts twice as
+ * long as one of the stack, so it is more often disturbed, and the ratio
+ * comes out high by as much as the disturbance.
+ * In turn, each timed chunk follows an untimed one of the same allocator:
+ * without it, each chunk first had to bring its 1.5 MiB held list back
+ * into the cache after the other allocator's chunk (24,000 lines at
+ * random, about 2 ms, as long as a chunk of the stack), which both paid
+ * and which shrank the ratio (the stack measured 3-4 ns there, 2.0-2.1
+ * with the warm-up).  (Out of memory is measured in turn too: there
+ * nothing is in memory.)  The harness row is shown, not subtracted: its
+ * loop overlaps with the calls, so subtracting it would leave the stack
+ * almost nothing.  The whole program runs in about 30 s.
  */
 #define _GNU_SOURCE
 #include <stdbool.h>
@@ -414,8 +416,7 @@ static inline __attribute__((always_inline)) double sc_churn(enum kind k, uint32
 }
 
 /* Churn again, for the goal's ratio: the zone (as the kernel has it) and
- * the stack, each set up once at 50% with its own held
- * list, then timed in turn, CHUNKS chunks of CHUNK_ITERS iterations each,
+ * the stack, each set up at 50% with its own held list, then timed in turn, CHUNKS chunks of CHUNK_ITERS iterations each,
  * so that a slow moment of the machine falls on both; the fastest chunk of
  * each. */
 #define CHUNKS 20
@@ -440,6 +441,10 @@ static double churn_chunk(enum kind k, uint32_t *list, uint32_t n)
     return (now_ns() - t0) / (2.0 * CHUNK_ITERS);
 }
 
+/* Keeps in *zone_ns and *stack_ns the fastest chunk seen so far (main
+ * calls this once a repetition, so the chunks are spread over the whole
+ * run: this VM's neighbours slow the zone, which needs the caches, more
+ * than the stack, and a burst of them can last the length of one call). */
 static void churn_in_turn(double *zone_ns, double *stack_ns)
 {
     uint32_t nz = half_free(ZONE, false);
@@ -448,7 +453,6 @@ static void churn_in_turn(double *zone_ns, double *stack_ns)
         die("out of memory");
     memcpy(zheld, held, nz * sizeof(uint32_t));
     uint32_t ns = half_free(STACK, false); /* the stack's list stays in held */
-    *zone_ns = *stack_ns = 1e30;
     for (int c = 0; c < CHUNKS; c++) {
         /* Each timed chunk follows an untimed one of the same allocator:
          * the first brings its held list back into the cache. */
@@ -699,6 +703,7 @@ int main(void)
     printf("bench_pmm: 4 GiB = %u frames, first quarter reserved (%u available); "
            "zone storage %zu KiB\n", FRAMES, AVAIL, bytes / 1024);
     printf("ns per operation, best of %d repetitions (linear: 2)\n\n", REPS);
+    double turn_zone = 1e30, turn_stack = 1e30;
     double t0 = now_ns();
     for (int rep = 0; rep < REPS; rep++) {
         measure(ZONE, rep);
@@ -709,6 +714,7 @@ int main(void)
         double h = sc_harness(4000000);
         for (int k = 0; k < KINDS; k++)
             table[R_HARNESS][k] = min2(table[R_HARNESS][k], h);
+        churn_in_turn(&turn_zone, &turn_stack);
     }
 
     /* Out of memory costs about a nanosecond either way: measured in
@@ -720,8 +726,6 @@ int main(void)
         table[R_FULL][LITE] = min2(table[R_FULL][LITE], sc_full(LITE, 10000000));
         table[R_FULL][CSTACK] = min2(table[R_FULL][CSTACK], sc_full(CSTACK, 10000000));
     }
-    double turn_zone, turn_stack;
-    churn_in_turn(&turn_zone, &turn_stack);
     printf("%-22s", "");
     for (int k = 0; k < KINDS; k++)
         printf(" %12s", kind_names[k]);

@@ -689,6 +689,45 @@ static void test_free_run_errors(void)
     tz_done(&t);
 }
 
+/* Search 1 chooses: a run of 16 is a free half, even when the hint's word
+ * holds 16 free frames across its halves; a shorter run fills the hint's
+ * word first.  With the queue empty, a refusal is answered inline and
+ * changes nothing. */
+static void test_runs_search_one(void)
+{
+    struct tz t;
+    uint32_t bad;
+    tz_make(&t, 128, ALL);
+    pmm_zone_release(&t.z, 0, 128);
+    fill(&t.z);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 36, 16, &bad), PMM_OK); /* across word 1's halves */
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 96, 16, &bad), PMM_OK); /* word 3's low half */
+    t.z.hint = 1;
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 16, 1, TAG_DMA, 0), 96);
+    CHECK_EQ_U64(t.z.hint, 3);
+    /* No free half is left: the exact search finds the lowest run. */
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 12, 1, TAG_DMA, 0), 36);
+    CHECK_EQ_U64(t.z.hint, 1);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 4, 4, TAG_DMA, 0), 48); /* the hint's word */
+    CHECK_EQ_U64(pmm_zone_free_count(&t.z), 0);
+    /* Refused at once: more than is free, then a run known not to exist. */
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 40, 8, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 9, 1, TAG_DMA, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 8, 8, TAG_DMA, 0), 40);
+    CHECK_EQ_U64(pmm_zone_free_run(&t.z, 42, 6, &bad), PMM_OK);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 4, 4, TAG_DMA, 0), 44);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 2, 4, TAG_DMA, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(t.z.no_run_below, 5); /* 2 + 4 - 1 */
+    CHECK_EQ_U64(t.z.queue_count, 0);
+    uint64_t allocs = t.z.allocs;
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 6, 2, TAG_DMA, 0), PMM_NO_FRAME);
+    CHECK_EQ_U64(pmm_zone_alloc_run(&t.z, 2, 1, TAG_DMA, 0), 42);
+    CHECK_EQ_U64(t.z.allocs, allocs + 2);
+    CHECK_EQ_U64(pmm_zone_free_count(&t.z), 0);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
 int main(void)
 {
     RUN(test_names);
@@ -701,6 +740,7 @@ int main(void)
     RUN(test_runs_below);
     RUN(test_runs_all_sizes);
     RUN(test_runs_word_boundaries);
+    RUN(test_runs_search_one);
     RUN(test_runs_large);
     RUN(test_runs_none_and_cache);
     RUN(test_runs_bad_args);

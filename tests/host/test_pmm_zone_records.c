@@ -500,6 +500,53 @@ static void test_owner_registration(void)
     }
 }
 
+/* A small run is written with one store for each bit of its length:
+ * every length from 2 to 16, at every offset of a word, gets its record on
+ * each frame, and the allocated frames around it keep theirs (one of 16
+ * not at a half is found by the exact search instead).  Each run is
+ * asked for twice: by a new owner (the searching path) and by the last
+ * owner (the inline path). */
+static void test_small_run_records(void)
+{
+    struct tz t;
+    tz_make(&t, 96, ALL);
+    pmm_zone_release(&t.z, 0, 96);
+    uint32_t wrong = 0, runs = 0;
+    for (uint32_t count = 2; count <= 16; count++) {
+        for (uint32_t at = 32; at + count <= 64; at++) {
+            for (int last_owner = 0; last_owner < 2; last_owner++) {
+                uint32_t bad;
+                fill(&t.z); /* by owner 0 */
+                wrong += pmm_zone_free_run(&t.z, at, count, &bad) != PMM_OK;
+                if (last_owner) { /* frame 0, by way of the queue */
+                    wrong += pmm_zone_free(&t.z, 0) != PMM_OK;
+                    wrong += pmm_zone_alloc(&t.z, TAG_HEAP, 77) != 0;
+                    wrong += t.z.last_owner != 77;
+                }
+                /* Search 1 starts in the run's word (a run shorter than 16
+                 * is looked for there first; one of 16 is a free half). */
+                t.z.hint = 1;
+                wrong += pmm_zone_alloc_run(&t.z, count, 1, TAG_DMA, 77) != at;
+                for (uint32_t f = 31; f <= at + count; f++) {
+                    struct frame_info fi;
+                    pmm_zone_query(&t.z, f, &fi);
+                    bool inside = f >= at && f < at + count;
+                    wrong += fi.state != FRAME_ALLOCATED;
+                    wrong += fi.tag != (inside ? TAG_DMA : TAG_USER);
+                    wrong += fi.owner != (inside ? 77u : 0u);
+                }
+                wrong += pmm_zone_check(&t.z) != NULL;
+                wrong += pmm_zone_free_run(&t.z, 0, 96, &bad) != PMM_OK;
+                runs++;
+            }
+        }
+    }
+    CHECK_EQ_U64(runs, 2 * 360);
+    CHECK_EQ_U64(wrong, 0);
+    CHECK_OK(&t);
+    tz_done(&t);
+}
+
 int main(void)
 {
     RUN(test_refs);
@@ -511,5 +558,6 @@ int main(void)
     RUN(test_summarize_and_ages);
     RUN(test_owner_table);
     RUN(test_owner_registration);
+    RUN(test_small_run_records);
     return check_summary("pmm_zone_records");
 }

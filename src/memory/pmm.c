@@ -113,8 +113,10 @@ static void *alloc_run(size_t count, size_t align, uint8_t tag, const void *call
     if (count == 0 || !IS_POWER_OF_TWO(align) || align < FRAME_SIZE) {
         zone.failed_allocs++; /* refused allocations are counted here, not by the zone */
         irq_restore(flags);
-        log_error("pmm", "alloc of %u frames aligned to 0x%x from %p: bad arguments",
-                  (unsigned)count, (unsigned)align, caller);
+        log_error("pmm", "alloc of %u frames aligned to 0x%x from %p: %s", (unsigned)count,
+                  (unsigned)align, caller,
+                  count == 0 ? "no frames asked for"
+                             : "the alignment is not a power of two of at least 4 KiB");
         return NULL;
     }
     uint32_t first;

@@ -99,6 +99,24 @@ static void test_bad_frees_change_nothing(void)
     ST_CHECK(pmm_zone_check(z) == NULL);
 }
 
+/* Allocations that cannot be served: NULL, a log line, counted in
+ * failed_allocs by pmm.c (not by the zone), and nothing else changes. */
+static void test_bad_allocs_change_nothing(void)
+{
+    const struct pmm_zone *z = pmm_get_zone();
+    uint32_t free_before = pmm_zone_free_count(z);
+    uint64_t failed_before = z->failed_allocs, allocs_before = z->allocs;
+    log_info("selftest", "four refused allocations follow, on purpose:");
+    ST_CHECK(pmm_alloc_frames(0, FRAME_SIZE) == NULL);         /* no frames */
+    ST_CHECK(pmm_alloc_frames(2, 3 * FRAME_SIZE) == NULL);     /* not a power of two */
+    ST_CHECK(pmm_alloc_frames(2, FRAME_SIZE / 2) == NULL);     /* below a frame */
+    ST_CHECK(pmm_alloc_frames(free_before + 1, FRAME_SIZE) == NULL); /* more than is free */
+    ST_CHECK(z->failed_allocs == failed_before + 4);
+    ST_CHECK(z->allocs == allocs_before);
+    ST_CHECK(pmm_zone_free_count(z) == free_before);
+    ST_CHECK(pmm_zone_check(z) == NULL);
+}
+
 static void test_refcounts(void)
 {
     const struct pmm_zone *z = pmm_get_zone();
@@ -120,6 +138,7 @@ static const struct selftest pmm_tests[] = {
     {"pmm-exhaust-and-return", test_exhaust_and_return},
     {"pmm-contiguous-runs", test_runs},
     {"pmm-bad-frees", test_bad_frees_change_nothing},
+    {"pmm-bad-allocs", test_bad_allocs_change_nothing},
     {"pmm-refcounts", test_refcounts},
 };
 

@@ -82,8 +82,9 @@ class FramesTest(KernelTestCase):
 
     def test_selftest_across_sizes(self):
         """The in-kernel tests (allocate every frame, none inside a
-        reservation; runs contiguous and aligned; bad frees refused)
-        pass from GRUB with 16 MiB, 128 MiB and 5 GiB, and on q35."""
+        reservation; runs contiguous and aligned; bad frees and bad
+        allocations refused) pass from GRUB with 16 MiB, 128 MiB and 5 GiB,
+        and on q35."""
         for mem, machine in (('16M', None), ('128M', None), ('5G', None), ('3G', 'q35')):
             with self.subTest(mem=mem, machine=machine):
                 m = self.boot(boot='iso', cmdline='selftest', mem=mem, machine=machine,
@@ -92,6 +93,12 @@ class FramesTest(KernelTestCase):
                 log = m.serial_text()
                 self.assertEqual(status, 33, log[-2000:])
                 self.assertRegex(log, r'selftest: PASS pmm-exhaust-and-return')
+                self.assertRegex(log, r'selftest: PASS pmm-bad-allocs')
+                self.assertRegex(log, r'pmm: error: alloc of 0 frames aligned to 0x1000 '
+                                      r'from 0x[0-9a-f]{8}: no frames asked for')
+                self.assertRegex(log, r'pmm: error: alloc of 2 frames aligned to 0x3000 '
+                                      r'from 0x[0-9a-f]{8}: the alignment is not a power of '
+                                      r'two of at least 4 KiB')
                 self.assertRegex(log, r'selftest: \d+ passed, 0 failed')
 
     def test_commands_as_a_person_uses_them(self):

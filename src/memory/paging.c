@@ -22,7 +22,7 @@
 #define CR0_WP (1u << 16) /* the kernel, too, obeys read-only pages */
 #define CR0_PG (1u << 31)
 
-extern char __kernel_start[], __text_end[], __rodata_end[], __kernel_end[];
+extern char __kernel_start[], __text_end[], __rodata_end[], __ksyms_start[], __kernel_end[];
 extern char boot_stack_guard[], boot_stack_bottom[], boot_stack_top[];
 
 static struct pt_space kspace;
@@ -120,21 +120,24 @@ static void region(uint32_t start, uint32_t end_exclusive, uint8_t kind, const c
 }
 
 /* The kernel image, section by section.  Pages below the end of .rodata
- * (rounded up: .data starts on a fresh page) are read-only; the guard page
- * below the boot stack stays unmapped. */
+ * (rounded up: .data starts on a fresh page) are read-only, and so is the
+ * built-in symbol table, the image's last section (each starts on a page:
+ * boot/linker.ld); the guard page below the boot stack stays unmapped. */
 static void map_kernel(void)
 {
     uint32_t text_end = ALIGN_DOWN((uint32_t)__text_end + PAGE_SIZE - 1, PAGE_SIZE);
     uint32_t ro_end = ALIGN_DOWN((uint32_t)__rodata_end + PAGE_SIZE - 1, PAGE_SIZE);
-    uint32_t guard = (uint32_t)boot_stack_guard;
+    uint32_t ksyms = (uint32_t)__ksyms_start, guard = (uint32_t)boot_stack_guard;
     for (uint32_t va = (uint32_t)__kernel_start; va < (uint32_t)__kernel_end; va += PAGE_SIZE) {
         if (va == guard)
             continue;
-        must(pt_map(&kspace, va, va, va < ro_end ? 0 : PTE_WRITABLE), "the kernel", va);
+        bool read_only = va < ro_end || va >= ksyms;
+        must(pt_map(&kspace, va, va, read_only ? 0 : PTE_WRITABLE), "the kernel", va);
     }
     region((uint32_t)__kernel_start, text_end, VM_KERNEL_TEXT, "kernel .text");
     region(text_end, ro_end, VM_KERNEL_RODATA, "kernel .rodata");
-    region(ro_end, (uint32_t)__kernel_end, VM_KERNEL_DATA, "kernel .data/.bss");
+    region(ro_end, ksyms, VM_KERNEL_DATA, "kernel .data/.bss");
+    region(ksyms, (uint32_t)__kernel_end, VM_KERNEL_RODATA, "kernel symbol table");
     region((uint32_t)boot_stack_bottom, (uint32_t)boot_stack_top, VM_STACK, "boot stack");
     region(guard, guard + PAGE_SIZE, VM_GUARD, "guard page below the boot stack");
 }

@@ -88,13 +88,16 @@ static void test_unmap_flushes(void)
 /* The kernel's own mappings are what paging_init promised. */
 static void test_kernel_layout(void)
 {
-    extern char __kernel_start[], boot_stack_guard[];
+    extern char __kernel_start[], __ksyms_start[], boot_stack_guard[];
     struct pt_walk w;
     uint32_t v;
     ST_CHECK(!paging_walk(0, &w) && !probe_read32(0, &v));       /* NULL faults */
     ST_CHECK(paging_walk((vaddr_t)__kernel_start, &w) && w.phys == (paddr_t)__kernel_start);
     ST_CHECK(!(w.flags & PTE_WRITABLE));                          /* text read-only */
     ST_CHECK(!probe_write32((uintptr_t)__kernel_start, 0));
+    ST_CHECK(paging_walk((vaddr_t)__ksyms_start, &w) && !(w.flags & PTE_WRITABLE));
+    /* The symbol table, too (the probe writes back what is there). */
+    ST_CHECK(!probe_write32((uintptr_t)__ksyms_start, *(volatile uint32_t *)__ksyms_start));
     ST_CHECK(!paging_walk((vaddr_t)boot_stack_guard, &w));        /* the guard */
     ST_CHECK(paging_walk(0xb8000, &w) && (w.flags & PTE_WRITABLE)); /* VGA */
     /* (the CPU sets A, and D too: through the window the entry also acts as a PTE) */

@@ -215,9 +215,12 @@ enum pt_error pt_map(struct pt_space *s, vaddr_t va, paddr_t pa, uint32_t flags)
     return pt_map_range(s, va, pa, PAGE_SIZE, flags);
 }
 
-/* The table holding the present page at va, or LARGE_PAGE / NOT_MAPPED. */
+/* The table holding the present page at va, or WINDOW (the page-table
+ * window is not for callers to change) / LARGE_PAGE / NOT_MAPPED. */
 static enum pt_error find_page(struct pt_space *s, vaddr_t va, pte_t **table)
 {
+    if (in_window(s, va))
+        return PT_ERR_WINDOW;
     pte_t pde = directory(s)[pde_index(va)];
     if (!(pde & PTE_PRESENT))
         return PT_ERR_NOT_MAPPED;
@@ -236,8 +239,6 @@ enum pt_error pt_unmap(struct pt_space *s, vaddr_t va, paddr_t *old)
 {
     if (!IS_ALIGNED(va, PAGE_SIZE))
         return PT_ERR_UNALIGNED;
-    if (in_window(s, va))
-        return PT_ERR_WINDOW;
     pte_t *t;
     enum pt_error e = find_page(s, va, &t);
     if (e != PT_OK)
@@ -263,8 +264,6 @@ enum pt_error pt_protect(struct pt_space *s, vaddr_t va, uint32_t flags)
         return PT_ERR_UNALIGNED;
     if (flags & ~PT_MAP_FLAGS)
         return PT_ERR_BAD_FLAGS;
-    if (in_window(s, va))
-        return PT_ERR_WINDOW;
     pte_t *t;
     enum pt_error e = find_page(s, va, &t);
     if (e != PT_OK)

@@ -280,10 +280,11 @@ OUT_OF_LINE static uint32_t alloc_run_searching(struct pmm_zone *z, uint32_t cou
 }
 
 /* pmm_zone_alloc_run - see pmm_zone.h.  The usual request, a small run
- * (2 to 16 frames, aligned to at most 16) by the last owner with the queue
- * empty, is served here with no call: search 1, then the run taken in its
- * word.  Everything else, and a small run search 1 cannot find, goes to
- * alloc_run_searching. */
+ * (2 to 16 frames, aligned to at most 16) with the queue empty, is served
+ * here with no call: refused when that is known at once (more than is
+ * free, or no_run_below), else, for the last owner, search 1 and the run
+ * taken in its word.  Everything else, and a small run search 1 cannot
+ * find, goes to alloc_run_searching. */
 uint32_t pmm_zone_alloc_run(struct pmm_zone *z, uint32_t count, uint32_t align, uint8_t tag,
                             uint32_t owner)
 {

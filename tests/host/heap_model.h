@@ -23,6 +23,7 @@
 #define TESTS_HEAP_MODEL_H
 
 #include "heap_arena.h"
+#include "model_expect.h"
 
 #define GRANULE 16u
 #define MODEL_TAGS_MAX 64u
@@ -83,16 +84,7 @@ static void model_fail(struct heap_model *m, const char *fmt, ...)
     abort();
 }
 
-#define MODEL_EXPECT(m, cond, ...)                                               \
-    do {                                                                         \
-        (m)->checks++;                                                           \
-        if (!(cond))                                                             \
-            model_fail((m), __VA_ARGS__);                                        \
-    } while (0)
 #define EXPECT(cond, ...) MODEL_EXPECT(m, cond, __VA_ARGS__) /* with a `m` in scope */
-
-/* What the operation under way is, for a failure report. */
-#define model_note(m, ...) snprintf((m)->last, sizeof((m)->last), __VA_ARGS__)
 
 static inline const char *pname(enum heap_problem p)
 {

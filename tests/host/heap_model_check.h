@@ -165,7 +165,7 @@ static inline void full_check(struct heap_model *m)
 static inline void refuse_free(struct heap_model *m, uintptr_t a, unsigned want,
                                const char *what)
 {
-    model_note(m, "%s free(0x%llx)", what, (ull)a);
+    MODEL_NOTE(m, "%s free(0x%llx)", what, (ull)a);
     uint32_t inside = block_at(m, a);
     if (inside && m->blocks[inside].p == a)
         inside = 0;

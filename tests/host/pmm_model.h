@@ -24,9 +24,9 @@
  * free_run of one frame, the unref that drops the last reference) joins
  * its tail, after the older half of a full queue has left it ("drained");
  * a single allocation takes the oldest.  Everything else that changes the
- * bitmap drains the whole queue first: alloc_run and alloc_run_below at their entry (even when they then
- * refuse), reserve and release (even over nothing), free_run of more frames
- * once its checks have passed.  ref, unref that keeps the frame, queries
+ * bitmap drains the whole queue first: alloc_run and alloc_run_below at
+ * their entry (even when they then refuse), reserve and release (even over
+ * nothing), free_run of more frames once its checks have passed.  ref, unref that keeps the frame, queries
  * and scans leave it alone.
  *
  * Owners: a zone with PMM_FEAT_OWNERS registers the owner (not 0) of each
@@ -54,6 +54,7 @@
 #include <string.h>
 
 #include "kernel/pmm_zone.h"
+#include "model_expect.h"
 
 /* ---- where the numbers come from -------------------------------------------- */
 
@@ -152,13 +153,6 @@ static void model_fail(struct model *m, const char *fmt, ...)
     fprintf(stderr, "\n  operation: %s\n", m->last);
     abort();
 }
-
-#define MODEL_EXPECT(m, cond, ...)                                                 \
-    do {                                                                           \
-        (m)->checks++;                                                             \
-        if (!(cond))                                                               \
-            model_fail((m), __VA_ARGS__);                                          \
-    } while (0)
 
 static void model_set(struct model *m, uint32_t f, int state, uint8_t tag, uint16_t refs,
                       uint32_t owner)
@@ -390,8 +384,6 @@ static enum pmm_error model_ref_error(const struct model *m, uint32_t f)
 
 /* ---- operations ------------------------------------------------------------------ */
 
-#define LAST(m, ...) snprintf((m)->last, sizeof((m)->last), __VA_ARGS__)
-
 static void held_push(struct model *m, uint32_t first, uint32_t count)
 {
     if (m->nheld <= m->frames) {
@@ -477,7 +469,8 @@ static void op_alloc(struct model *m, struct op_source *s)
 {
     uint8_t tag = pick_tag(s);
     uint32_t owner = pick_owner(m, s), hint = m->z.hint;
-    LAST(m, "alloc tag %u owner 0x%x (hint word %u, %u queued)", tag, owner, hint, m->nqueue);
+    MODEL_NOTE(m, "alloc tag %u owner 0x%x (hint word %u, %u queued)", tag, owner, hint,
+               m->nqueue);
     uint32_t f = pmm_zone_alloc(&m->z, tag, owner);
     if (tag == TAG_FREE || tag >= TAG_COUNT || m->nfree == 0) {
         MODEL_EXPECT(m, f == PMM_NO_FRAME, "got frame %u", f);
@@ -511,8 +504,9 @@ static void op_alloc_run(struct model *m, struct op_source *s)
     /* One run in four must lie below a limit (as DMA runs must). */
     bool below = src_bits(s, 2) == 0;
     uint32_t limit = below ? src_below(s, m->frames + 64) : m->frames;
-    LAST(m, "alloc_run count %u align %u tag %u limit %u (no_run_below %u, hint %u, %u queued)",
-         count, align, tag, limit, m->z.no_run_below, hint, m->nqueue);
+    MODEL_NOTE(m,
+               "alloc_run count %u align %u tag %u limit %u (no_run_below %u, hint %u, %u queued)",
+               count, align, tag, limit, m->z.no_run_below, hint, m->nqueue);
     uint32_t p = below ? pmm_zone_alloc_run_below(&m->z, count, align, limit, tag, owner)
                        : pmm_zone_alloc_run(&m->z, count, align, tag, owner);
     model_drain(m, ST_DRAIN); /* first thing, whatever the arguments */
@@ -591,7 +585,7 @@ static void op_free_held(struct model *m, struct op_source *s)
     struct held h = held_take(m, s);
     if (h.count == 0)
         return;
-    LAST(m, "free held %u+%u (no_run_below %u)", h.first, h.count, m->z.no_run_below);
+    MODEL_NOTE(m, "free held %u+%u (no_run_below %u)", h.first, h.count, m->z.no_run_below);
     bool shared = model_free_error(m, h.first) == PMM_ERR_SHARED;
     do_free_run(m, h.first, h.count);
     if (shared)
@@ -606,7 +600,7 @@ static void op_free_random(struct model *m, struct op_source *s)
         count = src_bits(s, 6);
     else if (r == 2)
         count = UINT32_MAX - src_bits(s, 3);
-    LAST(m, "free random %u+%u", first, count);
+    MODEL_NOTE(m, "free random %u+%u", first, count);
     do_free_run(m, first, count);
 }
 
@@ -614,7 +608,7 @@ static void op_ref(struct model *m, struct op_source *s, bool any_frame)
 {
     uint32_t f = any_frame ? pick_frame(m, s) : pick_held_frame(m, s);
     bool add = src_bits(s, 2) == 0; /* unref more often: shared frames drain */
-    LAST(m, "%s frame %u", add ? "ref" : "unref", f);
+    MODEL_NOTE(m, "%s frame %u", add ? "ref" : "unref", f);
     enum pmm_error want = model_ref_error(m, f);
     model_stats[want == PMM_OK ? ST_REF : ST_REF_ERR]++;
     if (add) {
@@ -655,7 +649,7 @@ static void op_reserve_release(struct model *m, struct op_source *s, bool reserv
     model_stats[reserve ? ST_RESERVE : ST_RELEASE]++;
     model_drain(m, ST_DRAIN); /* both drain first, even over nothing */
     if (reserve) {
-        LAST(m, "reserve %u+%u tag %u", first, count, tag);
+        MODEL_NOTE(m, "reserve %u+%u tag %u", first, count, tag);
         uint8_t stored = tag == TAG_FREE || tag >= TAG_COUNT ? TAG_RESERVED : tag;
         uint32_t want = 0;
         for (uint64_t f = first; f < end; f++) {
@@ -665,7 +659,7 @@ static void op_reserve_release(struct model *m, struct op_source *s, bool reserv
         uint32_t got = pmm_zone_reserve(&m->z, first, count, tag);
         MODEL_EXPECT(m, got == want, "returned %u, expected %u", got, want);
     } else {
-        LAST(m, "release %u+%u", first, count);
+        MODEL_NOTE(m, "release %u+%u", first, count);
         for (uint64_t f = first; f < end; f++)
             if (m->state[f] == M_RES)
                 model_set(m, (uint32_t)f, M_FREE, TAG_FREE, 0, 0);
@@ -676,7 +670,7 @@ static void op_reserve_release(struct model *m, struct op_source *s, bool reserv
 static void op_look(struct model *m, struct op_source *s)
 {
     uint32_t f = pick_frame(m, s);
-    LAST(m, "query %u, largest run, count tags", f);
+    MODEL_NOTE(m, "query %u, largest run, count tags", f);
     model_stats[ST_LOOK]++;
     struct frame_info fi;
     pmm_zone_query(&m->z, f, &fi);
@@ -757,7 +751,7 @@ static void model_step(struct model *m, struct op_source *s)
 static void model_layout(struct model *m, struct op_source *s)
 {
     uint32_t at = src_below(s, m->frames / 4 + 1);
-    LAST(m, "layout");
+    MODEL_NOTE(m, "layout");
     int ranges = 1 + (int)src_bits(s, 3);
     for (int i = 0; i < ranges && at < m->frames; i++) {
         uint32_t len = 1 + src_below(s, m->frames / 2 + 1);
@@ -779,7 +773,7 @@ static void model_layout(struct model *m, struct op_source *s)
  * once more (each exactly once) and frees them again. */
 static void model_finish(struct model *m)
 {
-    LAST(m, "finish: free everything");
+    MODEL_NOTE(m, "finish: free everything");
     for (uint32_t f = 0; f < m->frames; f++) {
         if (m->state[f] != M_ALLOC)
             continue;
@@ -798,7 +792,7 @@ static void model_finish(struct model *m)
                  m->z.reserved_frames, m->frames);
     model_check_full(m);
 
-    LAST(m, "finish: allocate every free frame");
+    MODEL_NOTE(m, "finish: allocate every free frame");
     uint32_t n = 0, want = m->nfree;
     for (;;) {
         uint32_t hint = m->z.hint;

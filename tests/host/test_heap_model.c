@@ -180,7 +180,7 @@ static void op_alloc(bool aligned)
     size_t size = rand_size(), align = aligned ? (size_t)1 << below(13) : HEAP_MIN_ALIGN;
     uint8_t t = pick_tag();
     uint32_t site = next_site();
-    model_note(m, "alloc(%zu, align %zu, tag %s)", size, align, t ? tag_names[t] : "NULL");
+    MODEL_NOTE(m, "alloc(%zu, align %zu, tag %s)", size, align, t ? tag_names[t] : "NULL");
     struct snap s = take_snap(m);
     struct heap_report r;
     memset(&r, 0, sizeof(r));
@@ -203,7 +203,7 @@ static void op_cannot(bool bad_align)
     size_t align = bad_align ? bad[below(sizeof(bad) / sizeof(bad[0]))]
                              : (size_t)HEAP_MIN_ALIGN << below(9);
     int how = bad_align ? 1 : (int)below(3); /* 0 alloc, 1 aligned, 2 realloc(NULL) */
-    model_note(m, "%s(%zu, align %zu)",
+    MODEL_NOTE(m, "%s(%zu, align %zu)",
                how == 0 ? "alloc" : how == 1 ? "alloc_aligned" : "realloc(NULL)", size, align);
     if (how == 0 || (how == 1 && !bad_align)) /* the heap takes "a" or "b" into its */
         model_tag(m, (uint8_t)how + 1);         /* table, though the size is refused */
@@ -224,7 +224,7 @@ static void op_cannot(bool bad_align)
 static struct snap free_block(uint32_t i)
 {
     struct block b = m->blocks[i];
-    model_note(m, "free(0x%llx) of %zu bytes", (ull)b.p, b.size);
+    MODEL_NOTE(m, "free(0x%llx) of %zu bytes", (ull)b.p, b.size);
     expect_intact(m, i, b.p, b.size, "free");
     struct snap s = take_snap(m);
     struct heap_report r;
@@ -256,7 +256,7 @@ static void op_free(bool twice)
     struct snap before = free_block(i);
     if (!twice)
         return;
-    model_note(m, "double free(0x%llx)", (ull)p);
+    MODEL_NOTE(m, "double free(0x%llx)", (ull)p);
     struct snap s = take_snap(m);
     bool run = s.st.runs < before.st.runs, slab_gone = s.st.slabs < before.st.slabs;
     struct heap_report r;
@@ -387,7 +387,7 @@ static void op_realloc(void)
     uint32_t sel = below(100);
     if (sel < 8 || !m->nlive) { /* from NULL: an allocation tagged "kmalloc" */
         size_t n = 1 + below(2000);
-        model_note(m, "realloc(NULL, %zu)", n);
+        MODEL_NOTE(m, "realloc(NULL, %zu)", n);
         struct snap s = take_snap(m);
         struct heap_report r;
         memset(&r, 0, sizeof(r));
@@ -406,7 +406,7 @@ static void op_realloc(void)
              : sel < 30 ? rand_size()
              : sel < 65 ? b.size + 1 + below(b.size < HEAP_PAGE ? 256 : 8192)
                         : below((uint32_t)b.size + 1);
-    model_note(m, "realloc(0x%llx of %zu bytes, %zu)", (ull)b.p, b.size, n);
+    MODEL_NOTE(m, "realloc(0x%llx of %zu bytes, %zu)", (ull)b.p, b.size, n);
     expect_intact(m, i, b.p, b.size, "realloc");
     struct heap_report r;
     memset(&r, 0, sizeof(r));
@@ -475,7 +475,7 @@ static void op_corrupt(void)
         size_t off = kind == 0 ? b.size + below(HEAP_DEBUG_TAIL_MIN) : below(HEAP_DEBUG_HEADER);
         uintptr_t a = kind == 0 ? b.p + off : b.p - HEAP_DEBUG_HEADER + off;
         enum heap_problem want = kind == 0 ? HEAP_OVERFLOW : HEAP_HEADER_SMASHED;
-        model_note(m, "%s of 0x%llx (%zu bytes) at 0x%llx", kind ? "header smash" : "overflow",
+        MODEL_NOTE(m, "%s of 0x%llx (%zu bytes) at 0x%llx", kind ? "header smash" : "overflow",
              (ull)b.p, b.size, (ull)a);
         uint8_t old = poke(a, 0);
         if (kind == 0)
@@ -503,7 +503,7 @@ static void op_corrupt(void)
         if (s.st.slabs != before.st.slabs || s.st.runs != before.st.runs)
             return; /* the slot's page went back */
         uintptr_t a = b.p + below((uint32_t)b.size);
-        model_note(m, "write after free of 0x%llx (%zu bytes) at 0x%llx", (ull)b.p, b.size, (ull)a);
+        MODEL_NOTE(m, "write after free of 0x%llx (%zu bytes) at 0x%llx", (ull)b.p, b.size, (ull)a);
         uint8_t old = poke(a, 0);
         EXPECT(old == HEAP_POISON, "freed byte 0x%llx is 0x%02x, not poison", (ull)a, old);
         memset(&r, 0, sizeof(r));
@@ -548,7 +548,7 @@ static void drain(const char *when)
         m->ops++;
         check_counters(m);
     }
-    model_note(m, "drained (%s)", when);
+    MODEL_NOTE(m, "drained (%s)", when);
     struct page_tally t = expect_empty(m);
     printf("heap_model: %-6s debug %-3s after %7lu ops: backed %u pages = map %u + retained "
            "%u + %zu cached empty slabs of %u pages: zero pages lost\n", when,
@@ -579,7 +579,7 @@ static void run(bool debug, unsigned long n)
     tags_in_use = 6;
     struct heap_config cfg = {.debug = debug};
     struct heap_pages source = arena_source(&m->src);
-    model_note(m, "heap_init (debug %d)", debug);
+    MODEL_NOTE(m, "heap_init (debug %d)", debug);
     EXPECT(heap_init(&m->heap, m->src.base, RANGE_BYTES, &source, &cfg), "heap_init failed");
     m->ops = 0;
     unsigned long all = debug ? DEBUG_CHECK_ALL_OPS : CHECK_ALL_OPS;
@@ -629,24 +629,24 @@ static void small_cases(void)
         {m->src.base, ((size_t)HEAP_MAX_PAGES + 1) * HEAP_PAGE, "more than HEAP_MAX_PAGES"},
     };
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-        model_note(m, "heap_init: %s", bad[k].what);
+        MODEL_NOTE(m, "heap_init: %s", bad[k].what);
         EXPECT(!heap_init(&m->heap, bad[k].base, bad[k].size, &source, &cfg) &&
                    m->src.count == 0, "heap_init accepted: %s", bad[k].what);
     }
-    model_note(m, "heap_init with a source that has nothing");
+    MODEL_NOTE(m, "heap_init with a source that has nothing");
     m->src.limit = 0;
     EXPECT(!heap_init(&m->heap, m->src.base, RANGE_BYTES, &source, &cfg) && m->src.count == 0,
            "heap_init succeeded without memory");
     m->src.limit = UINT32_MAX;
 
-    model_note(m, "heap_init of 64 KiB");
+    MODEL_NOTE(m, "heap_init of 64 KiB");
     EXPECT(heap_init(&m->heap, m->src.base, 64 * 1024, &source, &cfg),
            "heap_init of 64 KiB failed");
     tags_in_use = 1;
     /* 16 pages: one of page map, then runs of 3 pages (10,000 bytes): 5 fit */
     unsigned got = 0;
     for (;;) {
-        model_note(m, "filling a 64 KiB heap: block %u", got);
+        MODEL_NOTE(m, "filling a 64 KiB heap: block %u", got);
         struct snap s = take_snap(m);
         struct heap_report r;
         memset(&r, 0, sizeof(r));
@@ -662,7 +662,7 @@ static void small_cases(void)
         EXPECT(got <= 5, "a 64 KiB heap gave %u blocks of 10,000 bytes", got);
     }
     EXPECT(got == 5, "a 64 KiB heap gave %u blocks of 10,000 bytes, not 5", got);
-    model_note(m, "too large for a 64 KiB heap");
+    MODEL_NOTE(m, "too large for a 64 KiB heap");
     struct heap_report r;
     memset(&r, 0, sizeof(r));
     EXPECT(!heap_alloc(&m->heap, 64 * 1024 + 1, NULL, 7, &r) && r.problem == HEAP_TOO_LARGE,

@@ -100,6 +100,18 @@ static inline frame_record_t rec_make(uint8_t tag, uint32_t slot)
 
 #define CHECK_OK(t) CHECK_STR_EQ(pmm_zone_check(&(t)->z), NULL)
 
+/* What a query says of frame f: its state, tag, references and owner,
+ * each checked (and reported) on its own. */
+#define CHECK_FRAME(z, f, want_state, want_tag, want_refs, want_owner)               \
+    do {                                                                             \
+        struct frame_info fi_;                                                       \
+        pmm_zone_query((z), (f), &fi_);                                              \
+        CHECK_EQ_U64(fi_.state, (want_state));                                       \
+        CHECK_EQ_U64(fi_.tag, (want_tag));                                           \
+        CHECK_EQ_U64(fi_.refs, (want_refs));                                         \
+        CHECK_EQ_U64(fi_.owner, (want_owner));                                       \
+    } while (0)
+
 /* A clone of t with one thing broken must fail the check with `want`. */
 #define BROKEN(t, want, corruption)                                                  \
     do {                                                                             \

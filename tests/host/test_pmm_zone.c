@@ -195,12 +195,7 @@ static void test_alloc_order_and_hint(void)
     for (uint32_t i = 0; i < 40; i++)
         CHECK_EQ_U64(pmm_zone_alloc(&t.z, TAG_HEAP, 0x1000 + i), i);
     CHECK_OK(&t);
-    struct frame_info fi;
-    pmm_zone_query(&t.z, 7, &fi);
-    CHECK_EQ_U64(fi.state, FRAME_ALLOCATED);
-    CHECK_EQ_U64(fi.tag, TAG_HEAP);
-    CHECK_EQ_U64(fi.refs, 1);
-    CHECK_EQ_U64(fi.owner, 0x1007);
+    CHECK_FRAME(&t.z, 7, FRAME_ALLOCATED, TAG_HEAP, 1, 0x1007);
     CHECK_EQ_U64(t.z.allocs, 40);
     CHECK_EQ_U64(t.z.hint, 1);
 

@@ -153,11 +153,7 @@ static void test_check_catches(void)
         CHECK_EQ_U64(fi.refs, 1);
         pmm_zone_query(&c.z, 70, &fi);
         CHECK_EQ_U64(fi.refs, 1);
-        pmm_zone_query(&c.z, 250, &fi);
-        CHECK_EQ_U64(fi.state, FRAME_FREE);
-        CHECK_EQ_U64(fi.tag, TAG_FREE);
-        CHECK_EQ_U64(fi.refs, 0);
-        CHECK_EQ_U64(fi.owner, 0);
+        CHECK_FRAME(&c.z, 250, FRAME_FREE, TAG_FREE, 0, 0);
         CHECK_EQ_U64(pmm_zone_count_tag(&c.z, TAG_USER), 0);
         tz_done(&c);
     }
